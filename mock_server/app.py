@@ -1,0 +1,27 @@
+"""The app factory: everything a mock needs is built here, nothing lives in module globals."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mock_server import deployments, spec_routes
+from mock_server.config import MockSettings
+from mock_server.fixtures import build_store
+from mock_server.keys import SETTINGS, STORE
+from mock_server.middlewares import auth_middleware, error_middleware
+
+
+def create_app(settings: MockSettings | None = None) -> web.Application:
+    """A fresh, independent mock seeded from `settings.seed` (two apps never share state)."""
+    settings = settings or MockSettings()
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes + 1,
+    )
+    app[SETTINGS] = settings
+    app[STORE] = build_store(
+        settings.seed, max_deployments_per_workspace=settings.max_deployments_per_workspace
+    )
+    deployments.add_routes(app)
+    spec_routes.add_routes(app)
+    return app

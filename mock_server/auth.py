@@ -1,0 +1,37 @@
+"""Bearer authentication (RFC 6750): the token decides the workspace of every TANGO request."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from mock_server.errors import Forbidden, Unauthorized
+from mock_server.store import DeploymentStore, Workspace
+
+REALM = 'Bearer realm="tango"'
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *")
+
+
+def _challenge(error: str | None, description: str) -> Unauthorized:
+    header = REALM if error is None else f'{REALM}, error="{error}"'
+    return Unauthorized(description, headers={"WWW-Authenticate": header})
+
+
+def authenticate(authorization: str | None, store: DeploymentStore, now: datetime) -> Workspace:
+    """The workspace of a valid `Authorization: Bearer <token>`; 401 or 403 otherwise."""
+    if authorization is None or not authorization.strip():
+        raise _challenge(None, "A bearer token is required: send Authorization: Bearer <token>.")
+    match = _BEARER.fullmatch(authorization)
+    if match is None:
+        raise _challenge("invalid_request", "The Authorization header must be 'Bearer <token>'.")
+    grant = store.grant_for(match.group(1))
+    if grant is None:
+        raise _challenge("invalid_token", "The bearer token is not valid.")
+    if grant.is_expired(now):
+        raise _challenge("invalid_token", "The bearer token has expired.")
+    workspace = store.workspaces.get(grant.workspace)
+    if workspace is None:
+        raise _challenge("invalid_token", "The bearer token is not valid.")
+    if workspace.disabled:
+        raise Forbidden(f"The workspace '{workspace.name}' of this token is disabled.")
+    return workspace

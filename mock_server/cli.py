@@ -1,0 +1,129 @@
+"""The `tango-mock` command (also `python -m mock_server`): options in, a running mock out."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mock_server import __version__
+from mock_server.app import create_app
+from mock_server.config import MockSettings
+from mock_server.fixtures import (
+    FixtureDocument,
+    FixtureError,
+    load_fixture_file,
+    merge_documents,
+    with_extra_tokens,
+)
+from mock_server.keys import STORE
+from mock_server.resources import demo_fixture_path
+from mock_server.server import serve_until_signalled
+from mock_server.store import DeploymentStore
+
+EXIT_USAGE = 2
+
+
+def _token_option(value: str) -> tuple[str, str]:
+    token, sep, workspace = value.partition("=")
+    if not sep or not token or not workspace or any(ch.isspace() for ch in token):
+        raise argparse.ArgumentTypeError(f"expected TOKEN=WORKSPACE, got {value!r}")
+    return token, workspace
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tango-mock",
+        description="An in-memory TANGO Deployment API for laptops, CI and demos.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="TCP port; 0 picks a free one (default: 8000)"
+    )
+    parser.add_argument(
+        "--fixtures",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="seed from this fixture file (repeatable; default: the built-in demo fixture)",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        type=_token_option,
+        default=[],
+        metavar="TOKEN=WORKSPACE",
+        help="add a bearer token for a workspace, creating the workspace if needed (repeatable)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="logging verbosity (default: info)",
+    )
+    parser.add_argument("--version", action="version", version=f"tango-mock {__version__}")
+    return parser
+
+
+def load_seed(
+    fixture_files: Sequence[Path] | None, tokens: Sequence[tuple[str, str]]
+) -> FixtureDocument:
+    """Fixture files (or the demo), merged, plus `--token` grants."""
+    files = list(fixture_files) if fixture_files else [demo_fixture_path()]
+    merged = merge_documents((str(path), load_fixture_file(path)) for path in files)
+    return with_extra_tokens(merged, tokens)
+
+
+def format_banner(url: str, store: DeploymentStore) -> str:
+    """What a newcomer needs to paste a first curl command."""
+    lines = [
+        f"tango-mock {__version__}: TANGO Deployment API on {url}",
+        f"  contract: {url}/openapi.yaml",
+        "  workspaces:",
+    ]
+    first_token: str | None = None
+    for space in store.workspaces.values():
+        tokens = [grant.token for grant in store.tokens.values() if grant.workspace == space.name]
+        first_token = first_token or (tokens[0] if tokens and not space.disabled else None)
+        live = len(space.live)
+        detail = f"{live} deployment{'s' if live != 1 else ''}"
+        if space.retired:
+            detail += f", {len(space.retired)} deleted"
+        if space.disabled:
+            detail += ", DISABLED (its tokens get 403)"
+        lines.append(f"    {space.name:<24} {detail:<32} tokens: {', '.join(tokens) or '-'}")
+    if first_token:
+        lines.append(f"  try: curl -H 'Authorization: Bearer {first_token}' {url}/api/deployment")
+    lines.append("Press Ctrl+C to stop.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        seed = load_seed(args.fixtures, args.token)
+    except FixtureError as exc:
+        print(f"tango-mock: invalid fixtures:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    app = create_app(MockSettings(seed=seed))
+
+    def announce(url: str) -> None:
+        print(format_banner(url, app[STORE]), flush=True)
+
+    try:
+        asyncio.run(serve_until_signalled(app, host=args.host, port=args.port, on_ready=announce))
+    except OSError as exc:
+        print(
+            f"tango-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,19 @@
+"""Settings of one mock app: what `create_app` and the CLI share. Immutable once built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mock_server.fixtures import FixtureDocument
+from mock_server.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+
+ONE_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class MockSettings:
+    """Everything that shapes a mock app; defaults are the documented limits."""
+
+    seed: FixtureDocument = field(default_factory=FixtureDocument)
+    max_body_bytes: int = ONE_MIB
+    max_deployments_per_workspace: int = DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE

@@ -1,0 +1,63 @@
+"""HTTP handlers of the four TANGO operations: parse, call the store, serialise. Nothing else.
+
+Route names are the spec's operationIds; the auth middleware has already put the token's
+workspace in `request[WORKSPACE]`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aiohttp import web
+
+from mock_server.keys import SETTINGS, STORE, WORKSPACE
+from mock_server.request_body import read_json
+from mock_server.responses import json_response
+from mock_server.validation import validate_payload
+
+COLLECTION_PATH = "/api/deployment"
+ITEM_PATH = "/api/deployment/{deploymentKey}"
+OPERATIONS = {
+    "createDeployment": ("POST", COLLECTION_PATH),
+    "listDeployments": ("GET", COLLECTION_PATH),
+    "getDeployment": ("GET", ITEM_PATH),
+    "deleteDeployment": ("DELETE", ITEM_PATH),
+}
+
+
+async def create_deployment(request: web.Request) -> web.Response:
+    settings = request.config_dict[SETTINGS]
+    data = await read_json(request, limit=settings.max_body_bytes)
+    payload = validate_payload(data)
+    record = request.config_dict[STORE].create(request[WORKSPACE].name, payload)
+    location = f"{COLLECTION_PATH}/{quote(record.deployment_key, safe='')}"
+    return json_response([record.to_api()], status=201, headers={"Location": location})
+
+
+async def list_deployments(request: web.Request) -> web.Response:
+    records = request.config_dict[STORE].list(request[WORKSPACE].name)
+    return json_response([record.to_api() for record in records])
+
+
+async def get_deployment(request: web.Request) -> web.Response:
+    key = request.match_info["deploymentKey"]
+    record = request.config_dict[STORE].get(request[WORKSPACE].name, key)
+    return json_response([record.to_api()])
+
+
+async def delete_deployment(request: web.Request) -> web.Response:
+    key = request.match_info["deploymentKey"]
+    request.config_dict[STORE].delete(request[WORKSPACE].name, key)
+    return web.Response(status=204)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the operations under their operationIds (no implicit HEAD: the spec has none)."""
+    handlers = {
+        "createDeployment": create_deployment,
+        "listDeployments": list_deployments,
+        "getDeployment": get_deployment,
+        "deleteDeployment": delete_deployment,
+    }
+    for name, (method, path) in OPERATIONS.items():
+        app.router.add_route(method, path, handlers[name], name=name)

@@ -1,0 +1,306 @@
+"""The fixture format: load and validate seed files, build a store from them, export it back.
+
+A fixture document is the same shape as `GET /_mock/state`, so any state can be saved
+and loaded again. Problems are reported as `FixtureError` naming the file, the entry and
+the problem, so a bad file stops the start-up with a message a human can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
+
+from mock_server.models import DeploymentKey, InitParameters, PythonClassPath
+from mock_server.store import DeploymentStore, StoredDeployment, TokenGrant
+
+
+class FixtureError(Exception):
+    """A fixture document that cannot be used; the message says where and why."""
+
+
+class FixtureWorkspace(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str
+    disabled: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class FixtureToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str
+    workspace: str
+    expires_at: AwareDatetime | None = None
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: str) -> str:
+        if not value or any(ch.isspace() or not ch.isprintable() for ch in value):
+            raise ValueError("must be non-empty and hold no spaces or control characters")
+        return value
+
+
+class FixtureDeployment(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    workspace: str
+    deployment_key: DeploymentKey
+    registry_connector_class: PythonClassPath
+    registry_connector_init: InitParameters
+    server_proxy_class: PythonClassPath
+    server_proxy_init: InitParameters
+    deleted: bool = False
+
+    @field_validator("registry_connector_init", "server_proxy_init")
+    @classmethod
+    def _plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problem = json_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def json_problem(value: Any, path: str = "") -> str | None:
+    """Why a YAML value cannot be served as JSON (dates, sets, NaN...), or None if it can."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return (
+            None
+            if value == value and abs(value) != float("inf")
+            else f"{path or 'value'}: NaN and infinity are not JSON"
+        )
+    if isinstance(value, list):
+        return next(
+            (p for i, v in enumerate(value) if (p := json_problem(v, f"{path}[{i}]"))), None
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path or 'value'}: key {key!r} is not a string"
+            problem = json_problem(item, f"{path}.{key}" if path else key)
+            if problem:
+                return problem
+        return None
+    return f"{path or 'value'}: {type(value).__name__} values are not JSON (quote it in YAML)"
+
+
+class FixtureDocument(BaseModel):
+    """Workspaces, tokens and deployments (live or deleted): the seed or the whole state."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workspaces: list[FixtureWorkspace] = []
+    tokens: list[FixtureToken] = []
+    deployments: list[FixtureDeployment] = []
+
+
+def _describe_location(loc: tuple[int | str, ...], data: Any) -> str:
+    """`deployments[2] (deployment_key 'x').registry_connector_class` from a pydantic loc."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+            label = _entry_label(node)
+            if label:
+                parts.append(f" ({label})")
+        else:
+            parts.append(f".{item}" if parts else str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "document"
+
+
+def _entry_label(node: Any) -> str:
+    if not isinstance(node, dict):
+        return ""
+    for name in ("deployment_key", "name", "workspace"):
+        if isinstance(node.get(name), str):
+            return f"{name} {node[name]!r}"
+    return ""
+
+
+def parse_document(data: Any, *, source: str) -> FixtureDocument:
+    """Validate an already-decoded document (dict) and its cross references."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FixtureError(
+            f"{source}: the document must be a mapping with workspaces, tokens, deployments"
+        )
+    try:
+        document = FixtureDocument.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{source}: {_describe_location(err['loc'], data)}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise FixtureError("\n".join(problems)) from None
+    check_references(document, source=source)
+    return document
+
+
+def load_fixture_file(path: Path) -> FixtureDocument:
+    """Read one YAML (or JSON) fixture file and validate it fully."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise FixtureError(f"{path}: the file is not UTF-8 text") from None
+    return parse_document(parse_yaml(text, source=str(path)), source=str(path))
+
+
+def parse_yaml(text: str, *, source: str) -> Any:
+    """YAML (a superset of JSON) to Python data, with a located error message."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FixtureError(f"{source}: not valid YAML{where}: {problem}") from None
+
+
+def check_references(document: FixtureDocument, *, source: str) -> None:
+    """Names unique, tokens and deployments pointing at declared workspaces."""
+    problems: list[str] = []
+    workspaces: set[str] = set()
+    for index, space in enumerate(document.workspaces):
+        if space.name in workspaces:
+            problems.append(f"workspaces[{index}] (name {space.name!r}): declared twice")
+        workspaces.add(space.name)
+    tokens: set[str] = set()
+    for index, grant in enumerate(document.tokens):
+        if grant.token in tokens:
+            problems.append(
+                f"tokens[{index}] (workspace {grant.workspace!r}): the token is declared twice"
+            )
+        tokens.add(grant.token)
+        if grant.workspace not in workspaces:
+            problems.append(
+                f"tokens[{index}]: workspace {grant.workspace!r} is not declared under workspaces"
+            )
+    keys: set[tuple[str, str]] = set()
+    for index, dep in enumerate(document.deployments):
+        label = f"deployments[{index}] (deployment_key {dep.deployment_key!r})"
+        if dep.workspace not in workspaces:
+            problems.append(
+                f"{label}: workspace {dep.workspace!r} is not declared under workspaces"
+            )
+        if (dep.workspace, dep.deployment_key) in keys:
+            problems.append(f"{label}: the key is used twice in workspace {dep.workspace!r}")
+        keys.add((dep.workspace, dep.deployment_key))
+    if problems:
+        raise FixtureError("\n".join(f"{source}: {problem}" for problem in problems))
+
+
+def merge_documents(documents: Iterable[tuple[str, FixtureDocument]]) -> FixtureDocument:
+    """Combine several fixture files into one seed; a clash names both files."""
+    merged = FixtureDocument()
+    origin: dict[str, str] = {}
+    for source, document in documents:
+        for space in document.workspaces:
+            known = next((w for w in merged.workspaces if w.name == space.name), None)
+            if known is None:
+                merged.workspaces.append(space)
+            elif known != space:
+                raise FixtureError(
+                    f"{source}: workspace {space.name!r} is declared differently "
+                    f"in {origin[space.name]}"
+                )
+            origin.setdefault(space.name, source)
+        merged.tokens.extend(document.tokens)
+        merged.deployments.extend(document.deployments)
+        try:
+            check_references(merged, source="merged fixtures")
+        except FixtureError as exc:
+            raise FixtureError(f"{source}: clashes with an earlier fixture file:\n{exc}") from None
+    return merged
+
+
+def with_extra_tokens(
+    document: FixtureDocument, tokens: Iterable[tuple[str, str]]
+) -> FixtureDocument:
+    """Add `--token TOKEN=WORKSPACE` grants, creating workspaces as needed; later wins."""
+    result = document.model_copy(deep=True)
+    for token, workspace in tokens:
+        if all(space.name != workspace for space in result.workspaces):
+            result.workspaces.append(FixtureWorkspace(name=workspace))
+        result.tokens = [grant for grant in result.tokens if grant.token != token]
+        result.tokens.append(FixtureToken(token=token, workspace=workspace))
+    return result
+
+
+def populate(
+    store: DeploymentStore, document: FixtureDocument, *, only_workspace: str | None = None
+) -> None:
+    """Add the document's content to the store (all of it, or one workspace's part)."""
+
+    def wanted(name: str) -> bool:
+        return only_workspace is None or name == only_workspace
+
+    for space in document.workspaces:
+        if wanted(space.name):
+            store.ensure_workspace(space.name, disabled=space.disabled)
+    for grant in document.tokens:
+        if wanted(grant.workspace):
+            store.add_token(TokenGrant(grant.token, grant.workspace, grant.expires_at))
+    for dep in document.deployments:
+        if wanted(dep.workspace):
+            store.add_record(
+                StoredDeployment(
+                    workspace=dep.workspace,
+                    deployment_key=dep.deployment_key,
+                    registry_connector_class=dep.registry_connector_class,
+                    registry_connector_init=dict(dep.registry_connector_init),
+                    server_proxy_class=dep.server_proxy_class,
+                    server_proxy_init=dict(dep.server_proxy_init),
+                    deleted=dep.deleted,
+                )
+            )
+
+
+def build_store(document: FixtureDocument, **options: Any) -> DeploymentStore:
+    store = DeploymentStore(**options)
+    populate(store, document)
+    return store
+
+
+def export_document(store: DeploymentStore) -> dict[str, Any]:
+    """The whole state as a fixture document (plain data, ready for JSON or YAML)."""
+    return {
+        "workspaces": [
+            {"name": space.name, "disabled": space.disabled} for space in store.workspaces.values()
+        ],
+        "tokens": [
+            {
+                "token": grant.token,
+                "workspace": grant.workspace,
+                "expires_at": grant.expires_at.astimezone(UTC).isoformat()
+                if grant.expires_at
+                else None,
+            }
+            for grant in store.tokens.values()
+        ],
+        "deployments": [
+            {**record.to_api(), "deleted": record.deleted} for record in store.all_records()
+        ],
+    }
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

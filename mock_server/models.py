@@ -1,0 +1,46 @@
+"""Pydantic v2 models mirroring openapi.yaml's schemas; a test keeps the two equal."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEPLOYMENT_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+PYTHON_CLASS_PATH_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+
+DeploymentKey = Annotated[str, Field(pattern=DEPLOYMENT_KEY_PATTERN, min_length=1, max_length=128)]
+PythonClassPath = Annotated[str, Field(pattern=PYTHON_CLASS_PATH_PATTERN)]
+InitParameters = dict[str, Any]
+
+
+class DeploymentPayload(BaseModel):
+    """What a client sends to create a deployment; strict, so `"1"` is never taken for a number."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    deployment_key: DeploymentKey
+    registry_connector_class: PythonClassPath
+    registry_connector_init: InitParameters
+    server_proxy_class: PythonClassPath
+    server_proxy_init: InitParameters
+
+
+class Deployment(DeploymentPayload):
+    """A stored deployment as the API returns it: the payload plus the token's workspace."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    workspace: str
+
+
+class ErrorEnvelope(BaseModel):
+    """The body of every error response."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message: str
+    message_code: str
+
+
+PAYLOAD_FIELDS: tuple[str, ...] = tuple(DeploymentPayload.model_fields)

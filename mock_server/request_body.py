@@ -1,0 +1,99 @@
+"""Read a request body as strict JSON: size, media type, UTF-8 and syntax, in that order.
+
+Each failure is a precise 4xx: over the limit 413, not application/json 415, not UTF-8 or
+not JSON (including NaN/Infinity, duplicate keys, numbers too big and nesting too deep) 400.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from mock_server.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
+
+_JSON_MEDIA_TYPE = "application/json"
+
+
+def require_json_media_type(request: web.Request) -> None:
+    """Accept `application/json` (any case, with an optional utf-8 charset) and nothing else."""
+    raw = request.headers.get("Content-Type")
+    if raw is None:
+        raise UnsupportedMediaType(
+            "The request body must be sent with Content-Type: application/json."
+        )
+    if request.content_type.lower() != _JSON_MEDIA_TYPE:
+        raise UnsupportedMediaType(
+            f"Content-Type {request.content_type!r} is not supported; send application/json."
+        )
+    charset = request.charset
+    if charset is not None and charset.lower().replace("_", "-") not in {"utf-8", "utf8"}:
+        raise UnsupportedMediaType(f"Charset {charset!r} is not supported; send UTF-8 JSON.")
+
+
+async def read_body_bytes(request: web.Request, limit: int) -> bytes:
+    """The raw body, refusing anything over `limit` bytes before or while reading it."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key[:80]!r}")
+        result[key] = value
+    return result
+
+
+def decode_json(body: bytes) -> Any:
+    """Strict RFC 8259 JSON from bytes; any problem is an `InvalidJson` saying what and where."""
+    if not body.strip():
+        raise InvalidJson("The request body is empty; send a JSON object.")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJson(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidJson(
+            f"The request body is not valid JSON: {exc.msg} "
+            f"(line {exc.lineno}, column {exc.colno})."
+        ) from None
+    except RecursionError:
+        raise InvalidJson("The request body is nested too deeply to parse.") from None
+    except ValueError as exc:
+        raise InvalidJson(f"The request body is not valid JSON: {exc}.") from None
+
+
+async def read_json(request: web.Request, *, limit: int) -> Any:
+    """Media type, then size, then UTF-8 and JSON syntax."""
+    require_json_media_type(request)
+    return decode_json(await read_body_bytes(request, limit))
