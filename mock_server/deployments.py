@@ -11,6 +11,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from mock_server.keys import SETTINGS, STORE, WORKSPACE
+from mock_server.persistence import save_state
 from mock_server.request_body import read_json
 from mock_server.responses import json_response
 from mock_server.validation import validate_payload
@@ -29,7 +30,9 @@ async def create_deployment(request: web.Request) -> web.Response:
     settings = request.config_dict[SETTINGS]
     data = await read_json(request, limit=settings.max_body_bytes)
     payload = validate_payload(data)
-    record = request.config_dict[STORE].create(request[WORKSPACE].name, payload)
+    store, workspace = request.config_dict[STORE], request[WORKSPACE].name
+    record = store.create(workspace, payload)
+    await save_state(request.app, undo=lambda: store.discard(workspace, record.deployment_key))
     location = f"{COLLECTION_PATH}/{quote(record.deployment_key, safe='')}"
     return json_response([record.to_api()], status=201, headers={"Location": location})
 
@@ -47,7 +50,9 @@ async def get_deployment(request: web.Request) -> web.Response:
 
 async def delete_deployment(request: web.Request) -> web.Response:
     key = request.match_info["deploymentKey"]
-    request.config_dict[STORE].delete(request[WORKSPACE].name, key)
+    store = request.config_dict[STORE]
+    record = store.delete(request[WORKSPACE].name, key)
+    await save_state(request.app, undo=lambda: store.undelete(record))
     return web.Response(status=204)
 
 

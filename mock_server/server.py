@@ -5,11 +5,14 @@ clients must be able to call it)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import signal
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 from aiohttp import web
 
@@ -102,19 +105,19 @@ class BackgroundServer:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def call(self, func: Callable[[], object]) -> None:
-        """Run `func` on the server's loop and wait: the safe way to touch app state."""
-        assert self._loop is not None
-        done = threading.Event()
+    def call(self, func: Callable[[], T], timeout: float = 10.0) -> T:
+        """Run `func` on the server's loop and return its result: the safe way to touch state."""
+        assert self._loop is not None, "the server is not running"
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
         def run() -> None:
             try:
-                func()
-            finally:
-                done.set()
+                future.set_result(func())
+            except BaseException as exc:
+                future.set_exception(exc)
 
         self._loop.call_soon_threadsafe(run)
-        done.wait(10)
+        return future.result(timeout)
 
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None and self._thread.is_alive():

@@ -144,6 +144,11 @@ class DeploymentStore:
         space.retired[key] = record
         return record
 
+    def undelete(self, record: StoredDeployment) -> None:
+        """Make a soft-deleted record live again (rolls back a delete that could not be saved)."""
+        record.deleted = False
+        self.add_record(record)
+
     def add_record(self, record: StoredDeployment) -> None:
         """Put a record (live or deleted) back as it was: used by fixtures and rollbacks."""
         space = self.ensure_workspace(record.workspace)
