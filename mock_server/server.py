@@ -12,9 +12,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-T = TypeVar("T")
-
 from aiohttp import web
+
+T = TypeVar("T")
 
 SHUTDOWN_GRACE_SECONDS = 10.0
 
