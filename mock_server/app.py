@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mock_server import deployments, spec_routes
+from mock_server import deployments, docs_page, spec_routes
 from mock_server.config import MockSettings
 from mock_server.fixtures import build_store
 from mock_server.keys import SETTINGS, STORE
@@ -24,4 +24,5 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     )
     deployments.add_routes(app)
     spec_routes.add_routes(app)
+    docs_page.add_routes(app)
     return app
