@@ -1,0 +1,501 @@
+"""The planted defects: each is the real mock with one rule of the contract broken.
+
+Every `Defect` says which kind of rule it breaks (the kinds of issue 3's "Done when"), how
+to plant it in a fresh `create_app()`, and a `symptom` probe: a few HTTP calls that are
+True on the broken variant and False on the correct mock, so the defect is proven real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mock_server.deployments import COLLECTION_PATH
+from mock_server.errors import InvalidJson, NotFound, ValidationFailed
+from mock_server.keys import SETTINGS, STORE, WORKSPACE
+from mock_server.models import PAYLOAD_FIELDS
+from mock_server.request_body import read_json
+from mock_server.responses import dump_json, json_response
+from mock_server.store import DeploymentStore, StoredDeployment
+from mock_server.validation import validate_payload
+from tests.defects.planting import (
+    Depth,
+    NoContentWithBody,
+    body_of,
+    operation,
+    plant,
+    rebuilt,
+)
+from tests.defects.probe import COLLECTION, UNKNOWN_TOKEN, Api
+from tests.defects.servers import OTHER_WORKSPACE
+from tests.defects.servers import WORKSPACE as MAIN_WORKSPACE
+
+Planter = Callable[[web.Application], object]
+Change = Callable[[web.StreamResponse], web.StreamResponse]
+Replacement = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+INIT_FIELDS = ("registry_connector_init", "server_proxy_init")
+
+
+class Kind(Enum):
+    """The defect kinds the contract suite must catch (issue 3, "Done when")."""
+
+    SHAPE = "shape"
+    STATUS = "status code"
+    AUTH = "auth"
+    ISOLATION = "isolation"
+    SOFT_DELETE = "soft delete"
+    DUPLICATES = "duplicates"
+    VALIDATION = "validation"
+    ROUND_TRIP = "round trip"
+    ERROR_ENVELOPE = "error envelope"
+    CONTENT_TYPE = "content type"
+    CRASH = "crash on bad input"
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One planted break of the contract, and how to see it over HTTP."""
+
+    name: str
+    kind: Kind
+    summary: str
+    plant: Planter
+    symptom: Callable[[Api], bool]
+
+    def build(self) -> web.Application:
+        """A fresh correct mock with this one defect planted."""
+        from tests.defects.servers import correct_app
+
+        app = correct_app()
+        self.plant(app)
+        return app
+
+
+# -- ways to plant ---------------------------------------------------------------------------
+
+
+def answers(op: str | None, status: int, change: Change) -> Planter:
+    """Rewrite the final answer of operation `op` (any route when None) that has `status`."""
+
+    @web.middleware
+    async def rewrite(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if (op is None or operation(request) == op) and response.status == status:
+            return change(response)
+        return response
+
+    return lambda app: plant(app, rewrite, Depth.OUTSIDE)
+
+
+def handles(op: str, replacement: Replacement, depth: Depth = Depth.INSIDE) -> Planter:
+    """Let `replacement(request, real_handler)` answer operation `op`."""
+
+    @web.middleware
+    async def take_over(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if operation(request) == op:
+            return await replacement(request, handler)
+        return await handler(request)
+
+    return lambda app: plant(app, take_over, depth)
+
+
+def with_store(change: Callable[[DeploymentStore], None]) -> Planter:
+    """Change the state layer of this one app (never the class: other apps stay correct)."""
+    return lambda app: change(app[STORE])
+
+
+async def create_with(
+    request: web.Request, validate: Callable[[Any], dict[str, Any]]
+) -> web.Response:
+    """The mock's create handler with another validation step (same reading, storing, answer)."""
+    data = await read_json(request, limit=request.config_dict[SETTINGS].max_body_bytes)
+    record = request.config_dict[STORE].create(request[WORKSPACE].name, validate(data))
+    location = f"{COLLECTION_PATH}/{quote(record.deployment_key, safe='')}"
+    return json_response([record.to_api()], status=201, headers={"Location": location})
+
+
+def _as_token(request: web.Request, token: str) -> web.Request:
+    headers = {**request.headers, "Authorization": f"Bearer {token}"}
+    return request.clone(headers=headers)
+
+
+def _first_token(request: web.Request) -> str:
+    return next(iter(request.config_dict[STORE].tokens))
+
+
+def _own_records(request: web.Request) -> tuple[dict[str, StoredDeployment], str]:
+    store = request.config_dict[STORE]
+    return store.workspaces[request[WORKSPACE].name].retired, request.match_info["deploymentKey"]
+
+
+# -- the defects' behaviour ------------------------------------------------------------------
+
+
+async def _anonymous_as_first_token(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if "Authorization" not in request.headers:
+        request = _as_token(request, _first_token(request))
+    return await handler(request)
+
+
+async def _unknown_token_as_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip() not in request.config_dict[STORE].tokens:
+        request = _as_token(request, _first_token(request))
+    return await handler(request)
+
+
+async def _get_from_any_workspace(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except NotFound:
+        key = request.match_info["deploymentKey"]
+        for space in request.config_dict[STORE].workspaces.values():
+            if key in space.live:
+                return json_response([space.live[key].to_api()])
+        raise
+
+
+async def _list_every_workspace(request: web.Request, handler: Handler) -> web.StreamResponse:
+    spaces = request.config_dict[STORE].workspaces.values()
+    return json_response([record.to_api() for space in spaces for record in space.live.values()])
+
+
+async def _get_retired_too(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except NotFound:
+        retired, key = _own_records(request)
+        if key in retired:
+            return json_response([retired[key].to_api()])
+        raise
+
+
+async def _hard_delete(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    retired, key = _own_records(request)
+    retired.pop(key, None)
+    return response
+
+
+async def _delete_retired_again(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except NotFound:
+        retired, key = _own_records(request)
+        if key in retired:
+            return web.Response(status=204)
+        raise
+
+
+def _upsert_live_keys(store: DeploymentStore) -> None:
+    create = store.create
+
+    def upsert(workspace: str, payload: dict[str, Any]) -> StoredDeployment:
+        store.ensure_workspace(workspace).live.pop(payload["deployment_key"], None)
+        return create(workspace, payload)
+
+    setattr(store, "create", upsert)  # noqa: B010 (an instance attribute, not the class's method)
+
+
+def _drop_workspace_field(data: Any) -> dict[str, Any]:
+    if isinstance(data, dict):
+        data = {name: value for name, value in data.items() if name != "workspace"}
+    return validate_payload(data)
+
+
+def _lenient_key(data: Any) -> dict[str, Any]:
+    try:
+        return validate_payload(data)
+    except ValidationFailed as exc:
+        errors = exc.extra["errors"]
+        if all(e["field"] == "deployment_key" and "pattern" in e["type"] for e in errors):
+            return {name: data[name] for name in PAYLOAD_FIELDS}
+        raise
+
+
+def _init_items_before_validation(data: Any) -> dict[str, Any]:
+    if isinstance(data, dict):
+        for name in INIT_FIELDS:
+            if data.get(name) is not None:
+                data[name] = dict(data[name].items())  # AttributeError when not an object
+    return validate_payload(data)
+
+
+async def _invalid_json_crashes(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except InvalidJson as exc:
+        raise ValueError(f"cannot decode body: {exc.message}") from exc
+
+
+def _with_deployments(response: web.StreamResponse, **changes: Any) -> web.StreamResponse:
+    return rebuilt(response, data=[{**d, **changes} for d in body_of(response)])
+
+
+def _with_init_defaults(response: web.StreamResponse) -> web.StreamResponse:
+    deployments = body_of(response)
+    for deployment in deployments:
+        deployment["registry_connector_init"] = {
+            "timeout_seconds": 30,
+            **deployment["registry_connector_init"],
+        }
+    return rebuilt(response, data=deployments)
+
+
+# -- symptoms (True = the defect shows) ------------------------------------------------------
+
+
+def _deleted(api: Api) -> str:
+    key = api.create()
+    assert api.call("DELETE", api.item(key)).ok
+    return key
+
+
+def _body_after_no_content(api: Api) -> bool:
+    raw = api.raw_delete(api.create())
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return head.startswith(b"HTTP/1.1 204") and body != b""
+
+
+DEFECTS: tuple[Defect, ...] = (
+    Defect(
+        "create-answers-object",
+        Kind.SHAPE,
+        "create answers the bare Deployment object instead of an array of one",
+        answers("createDeployment", 201, lambda r: rebuilt(r, data=body_of(r)[0])),
+        lambda api: isinstance(
+            api.call("POST", COLLECTION, json_body=api.payload(api.new_key())).json(), dict
+        ),
+    ),
+    Defect(
+        "list-answers-object",
+        Kind.SHAPE,
+        "list wraps the array in an object: {'deployments': [...]}",
+        answers("listDeployments", 200, lambda r: rebuilt(r, data={"deployments": body_of(r)})),
+        lambda api: isinstance(api.call("GET", COLLECTION).json(), dict),
+    ),
+    Defect(
+        "create-answers-200",
+        Kind.STATUS,
+        "create answers 200 instead of 201",
+        answers("createDeployment", 201, lambda r: rebuilt(r, data=body_of(r), status=200)),
+        lambda api: (
+            api.call("POST", COLLECTION, json_body=api.payload(api.new_key())).status_code == 200
+        ),
+    ),
+    Defect(
+        "delete-answers-200",
+        Kind.STATUS,
+        "delete answers 200 (empty body) instead of 204",
+        answers("deleteDeployment", 204, lambda r: web.Response(status=200)),
+        lambda api: api.call("DELETE", api.item(api.create())).status_code == 200,
+    ),
+    Defect(
+        "list-accepts-missing-token",
+        Kind.AUTH,
+        "list without an Authorization header answers 200 (as the first token's workspace)",
+        handles("listDeployments", _anonymous_as_first_token, Depth.BEFORE_AUTH),
+        lambda api: api.call("GET", COLLECTION, token=None).status_code == 200,
+    ),
+    Defect(
+        "delete-accepts-unknown-token",
+        Kind.AUTH,
+        "delete with an unknown bearer token acts as the first token's workspace",
+        handles("deleteDeployment", _unknown_token_as_first, Depth.BEFORE_AUTH),
+        lambda api: (
+            api.call("DELETE", api.item(api.create()), token=UNKNOWN_TOKEN).status_code == 204
+        ),
+    ),
+    Defect(
+        "401-without-challenge",
+        Kind.AUTH,
+        "every 401 lacks the WWW-Authenticate header",
+        answers(
+            None, 401, lambda r: rebuilt(r, data=body_of(r), drop_headers=("WWW-Authenticate",))
+        ),
+        lambda api: "WWW-Authenticate" not in api.call("GET", api.item("x"), token=None).headers,
+    ),
+    Defect(
+        "get-reads-other-workspace",
+        Kind.ISOLATION,
+        "get finds a key of another workspace when the token's own has none",
+        handles("getDeployment", _get_from_any_workspace),
+        lambda api: api.call("GET", api.item(api.create_other())).status_code == 200,
+    ),
+    Defect(
+        "list-shows-every-workspace",
+        Kind.ISOLATION,
+        "list shows the live deployments of every workspace",
+        handles("listDeployments", _list_every_workspace),
+        lambda api: api.create_other() in api.listed_keys(),
+    ),
+    Defect(
+        "get-after-delete-200",
+        Kind.SOFT_DELETE,
+        "get still answers 200 with a soft-deleted deployment",
+        handles("getDeployment", _get_retired_too),
+        lambda api: api.call("GET", api.item(_deleted(api))).status_code == 200,
+    ),
+    Defect(
+        "deleted-key-reusable",
+        Kind.SOFT_DELETE,
+        "delete is a hard delete: the key can be created again (201, not 409)",
+        handles("deleteDeployment", _hard_delete),
+        lambda api: (
+            api.call("POST", COLLECTION, json_body=api.payload(_deleted(api))).status_code == 201
+        ),
+    ),
+    Defect(
+        "delete-again-204",
+        Kind.SOFT_DELETE,
+        "deleting an already deleted key answers 204 again instead of 404",
+        handles("deleteDeployment", _delete_retired_again),
+        lambda api: api.call("DELETE", api.item(_deleted(api))).status_code == 204,
+    ),
+    Defect(
+        "delete-204-with-body",
+        Kind.SOFT_DELETE,
+        "delete answers 204 with a JSON message body (as TANGO's page shows; HTTP forbids it)",
+        answers(
+            "deleteDeployment",
+            204,
+            lambda r: NoContentWithBody(
+                status=204,
+                body=dump_json({"message": "Deployment deleted", "message_code": "deleted"}),
+                content_type="application/json",
+            ),
+        ),
+        _body_after_no_content,
+    ),
+    Defect(
+        "duplicate-key-overwrites",
+        Kind.DUPLICATES,
+        "create with a live key replaces the deployment and answers 201 instead of 409",
+        with_store(_upsert_live_keys),
+        lambda api: (
+            api.call("POST", COLLECTION, json_body=api.payload(api.create())).status_code == 201
+        ),
+    ),
+    Defect(
+        "workspace-field-accepted",
+        Kind.VALIDATION,
+        "create silently drops a `workspace` field instead of answering 422",
+        handles("createDeployment", lambda rq, _: create_with(rq, _drop_workspace_field)),
+        lambda api: (
+            api.call(
+                "POST", COLLECTION, json_body=api.payload(api.new_key(), workspace=OTHER_WORKSPACE)
+            ).ok
+        ),
+    ),
+    Defect(
+        "bad-key-pattern-accepted",
+        Kind.VALIDATION,
+        "create accepts a deployment_key that breaks the key pattern (e.g. with spaces)",
+        handles("createDeployment", lambda rq, _: create_with(rq, _lenient_key)),
+        lambda api: api.call("POST", COLLECTION, json_body=api.payload("bad key!")).ok,
+    ),
+    Defect(
+        "get-adds-init-defaults",
+        Kind.ROUND_TRIP,
+        "get merges a default into registry_connector_init (not returned exactly as sent)",
+        answers("getDeployment", 200, _with_init_defaults),
+        lambda api: (
+            "timeout_seconds"
+            in api.call("GET", api.item(api.create())).json()[0]["registry_connector_init"]
+        ),
+    ),
+    Defect(
+        "get-wrong-workspace",
+        Kind.ROUND_TRIP,
+        "get reports the workspace as 'default' instead of the token's",
+        answers("getDeployment", 200, lambda r: _with_deployments(r, workspace="default")),
+        lambda api: (
+            api.call("GET", api.item(api.create())).json()[0]["workspace"] != MAIN_WORKSPACE
+        ),
+    ),
+    Defect(
+        "404-without-message-code",
+        Kind.ERROR_ENVELOPE,
+        "every 404 body is {'message': ...} without message_code",
+        answers(None, 404, lambda r: rebuilt(r, data={"message": body_of(r)["message"]})),
+        lambda api: "message_code" not in api.call("GET", api.item("nothing-here")).json(),
+    ),
+    Defect(
+        "409-plain-text",
+        Kind.ERROR_ENVELOPE,
+        "a 409 is a text/plain sentence, not the JSON envelope",
+        answers(
+            "createDeployment",
+            409,
+            lambda r: rebuilt(r, text="Conflict: this key is taken.", content_type="text/plain"),
+        ),
+        lambda api: (
+            api.call("POST", COLLECTION, json_body=api.payload(api.create()))
+            .headers["Content-Type"]
+            .startswith("text/plain")
+        ),
+    ),
+    Defect(
+        "ignores-request-content-type",
+        Kind.CONTENT_TYPE,
+        "create parses any Content-Type as JSON instead of answering 415",
+        handles(
+            "createDeployment",
+            lambda rq, handler: handler(
+                rq.clone(headers={**rq.headers, "Content-Type": "application/json"})
+            ),
+            Depth.BEFORE_AUTH,
+        ),
+        lambda api: (
+            api.call(
+                "POST",
+                COLLECTION,
+                data=dump_json(api.payload(api.new_key())),
+                content_type="text/plain",
+            ).ok
+        ),
+    ),
+    Defect(
+        "list-answers-text-plain",
+        Kind.CONTENT_TYPE,
+        "list sends its JSON as Content-Type text/plain",
+        answers(
+            "listDeployments",
+            200,
+            lambda r: rebuilt(r, data=body_of(r), content_type="text/plain"),
+        ),
+        lambda api: api.call("GET", COLLECTION).headers["Content-Type"].startswith("text/plain"),
+    ),
+    Defect(
+        "invalid-json-500",
+        Kind.CRASH,
+        "a body that is not JSON crashes create: 500 instead of 400",
+        handles("createDeployment", _invalid_json_crashes),
+        lambda api: (
+            (
+                api.call("POST", COLLECTION, data=b"{not json", content_type="application/json")
+            ).status_code
+            == 500
+        ),
+    ),
+    Defect(
+        "non-object-init-500",
+        Kind.CRASH,
+        "an *_init that is not an object crashes create: 500 instead of 422",
+        handles("createDeployment", lambda rq, _: create_with(rq, _init_items_before_validation)),
+        lambda api: (
+            api.call(
+                "POST", COLLECTION, json_body=api.payload(api.new_key(), server_proxy_init=[1])
+            ).status_code
+            == 500
+        ),
+    ),
+)
+
+BY_NAME = {defect.name: defect for defect in DEFECTS}

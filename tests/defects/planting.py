@@ -1,0 +1,81 @@
+"""Plant one defect in a correct mock app: an extra middleware at a chosen depth.
+
+A broken variant is `create_app()` plus one small middleware, so everything the middleware
+does not touch stays exactly the real mock's behaviour (no collateral breakage).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from mock_server.middlewares import auth_middleware
+from mock_server.responses import dump_json
+
+JSON = "application/json"
+
+
+class Depth(Enum):
+    """Where a planted middleware sits among the mock's own (error -> auth -> handler)."""
+
+    OUTSIDE = "outside"  # around error_middleware: sees every final answer, error envelopes too
+    BEFORE_AUTH = "before_auth"  # between error and auth: can change what auth is shown
+    INSIDE = "inside"  # after auth: request[WORKSPACE] is set, raised ApiErrors become envelopes
+
+
+def plant(app: web.Application, middleware: Middleware, depth: Depth) -> web.Application:
+    """Add `middleware` to a not yet started `app` at `depth`; returns the app."""
+    stack = app.middlewares
+    if depth is Depth.OUTSIDE:
+        stack.insert(0, middleware)
+    elif depth is Depth.BEFORE_AUTH:
+        stack.insert(list(stack).index(auth_middleware), middleware)
+    else:
+        stack.append(middleware)
+    return app
+
+
+def operation(request: web.Request) -> str | None:
+    """The operationId the request was routed to (route names are operationIds)."""
+    return request.match_info.route.name
+
+
+def body_of(response: web.StreamResponse) -> Any:
+    """The decoded JSON body of a mock answer (the mock always answers with bytes)."""
+    assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+    return json.loads(response.body)
+
+
+def rebuilt(
+    response: web.StreamResponse,
+    *,
+    data: Any = None,
+    text: str | None = None,
+    status: int | None = None,
+    content_type: str = JSON,
+    charset: str | None = "utf-8",
+    drop_headers: tuple[str, ...] = (),
+) -> web.Response:
+    """A copy of `response` with another body, status or media type; other headers kept."""
+    skip = {"content-type", "content-length", *(name.lower() for name in drop_headers)}
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in skip}
+    body = text.encode("utf-8") if text is not None else dump_json(data)
+    return web.Response(
+        body=body,
+        status=response.status if status is None else status,
+        headers=headers,
+        content_type=content_type,
+        charset=charset,
+    )
+
+
+class NoContentWithBody(web.Response):
+    """A 204 that really carries a body: HTTP forbids it, aiohttp drops it, broken ones send it."""
+
+    async def _start(self, request: web.BaseRequest) -> Any:
+        self._must_be_empty_body = False
+        return await super()._start(request)

@@ -1,0 +1,32 @@
+"""The correct mock the defects are planted in: two workspaces with one token each."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mock_server import MockSettings, create_app
+from mock_server.fixtures import FixtureDocument, parse_document
+
+TOKEN = "defects-main-token"
+OTHER_TOKEN = "defects-other-token"
+WORKSPACE = "ws-main"
+OTHER_WORKSPACE = "ws-other"
+
+
+def seed() -> FixtureDocument:
+    """Two empty workspaces: the suite's `--token` and `--other-token` identities."""
+    return parse_document(
+        {
+            "workspaces": [{"name": WORKSPACE}, {"name": OTHER_WORKSPACE}],
+            "tokens": [
+                {"token": TOKEN, "workspace": WORKSPACE},
+                {"token": OTHER_TOKEN, "workspace": OTHER_WORKSPACE},
+            ],
+        },
+        source="tests/defects/servers.py",
+    )
+
+
+def correct_app() -> web.Application:
+    """The real mock, freshly seeded: every variant starts from this."""
+    return create_app(MockSettings(seed=seed()))
