@@ -6,6 +6,7 @@ from aiohttp import web
 
 from mock_server import deployments, docs_page, spec_routes
 from mock_server.config import MockSettings
+from mock_server.cors import cors_middlewares
 from mock_server.fixtures import build_store
 from mock_server.keys import SETTINGS, STORE
 from mock_server.middlewares import auth_middleware, error_middleware
@@ -15,7 +16,7 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     """A fresh, independent mock seeded from `settings.seed` (two apps never share state)."""
     settings = settings or MockSettings()
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware],
+        middlewares=[*cors_middlewares(settings.cors_origins), error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes + 1,
     )
     app[SETTINGS] = settings

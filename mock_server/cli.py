@@ -12,6 +12,7 @@ from pathlib import Path
 from mock_server import __version__
 from mock_server.app import create_app
 from mock_server.config import MockSettings
+from mock_server.cors import normalise_origin
 from mock_server.fixtures import (
     FixtureDocument,
     FixtureError,
@@ -32,6 +33,13 @@ def _token_option(value: str) -> tuple[str, str]:
     if not sep or not token or not workspace or any(ch.isspace() for ch in token):
         raise argparse.ArgumentTypeError(f"expected TOKEN=WORKSPACE, got {value!r}")
     return token, workspace
+
+
+def _cors_origin_option(value: str) -> str:
+    try:
+        return normalise_origin(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="TOKEN=WORKSPACE",
         help="add a bearer token for a workspace, creating the workspace if needed (repeatable)",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        type=_cors_origin_option,
+        default=[],
+        metavar="ORIGIN",
+        help="let browser pages from this origin (e.g. http://localhost:3000, or '*' for any) "
+        "call the mock: CORS preflight answers and headers (repeatable; default: off)",
     )
     parser.add_argument(
         "--log-level",
@@ -113,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FixtureError as exc:
         print(f"tango-mock: invalid fixtures:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
-    app = create_app(MockSettings(seed=seed))
+    app = create_app(MockSettings(seed=seed, cors_origins=tuple(args.cors_origin)))
 
     def announce(url: str) -> None:
         print(format_banner(url, app[STORE]), flush=True)

@@ -17,3 +17,5 @@ class MockSettings:
     seed: FixtureDocument = field(default_factory=FixtureDocument)
     max_body_bytes: int = ONE_MIB
     max_deployments_per_workspace: int = DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+    # --cors-origin: browser origins allowed to call the mock (`*`: any); empty: CORS off.
+    cors_origins: tuple[str, ...] = ()

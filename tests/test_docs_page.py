@@ -8,14 +8,8 @@ operations are rendered and that the page fetched nothing from any other host. W
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,9 +21,7 @@ from mock_server.docs_page import ASSETS, STATIC_DIR
 from mock_server.resources import spec_document
 from mock_server.server import BackgroundServer
 from tests.conftest import seed_document
-
-CHROMIUM_TIMEOUT_SECONDS = 60
-VIRTUAL_TIME_BUDGET_MS = 15_000
+from tests.headless_chromium import BrowserRun, load_page
 
 
 @pytest.fixture(scope="module")
@@ -38,72 +30,10 @@ def server() -> Iterator[BackgroundServer]:
         yield running
 
 
-def find_chromium() -> str:
-    """The browser binary; a missing one skips locally but fails in CI (CI=true)."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("chromium is not installed but CI is set: the docs page must be tested")
-    pytest.skip("chromium is not installed (apt-get install chromium); set CI=1 to fail instead")
-
-
-@dataclass(frozen=True)
-class BrowserRun:
-    dom: str
-    net_log: dict[str, Any]
-    stderr: str
-
-
 @pytest.fixture(scope="module")
 def rendered_docs(server: BackgroundServer, tmp_path_factory: pytest.TempPathFactory) -> BrowserRun:
-    """Load /docs once in headless Chromium: the DOM after scripts ran and the network log."""
-    chromium = find_chromium()
-    workdir = tmp_path_factory.mktemp("chromium")
-    net_log_path = workdir / "net-log.json"
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={workdir / 'profile'}",
-        # Belt and braces: no host name resolves, so even Chromium's own background traffic
-        # cannot leave the machine; the net log below proves the page never tried.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        f"--log-net-log={net_log_path}",
-        f"--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}",
-        "--dump-dom",
-        f"{server.url}/docs",
-    ]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_SECONDS, check=False
-    )
-    assert done.returncode == 0, f"chromium failed ({done.returncode}):\n{done.stderr[-3000:]}"
-    return BrowserRun(
-        dom=done.stdout, net_log=json.loads(net_log_path.read_text()), stderr=done.stderr
-    )
-
-
-def page_requests(net_log: dict[str, Any]) -> list[str]:
-    """URLs of every request the page made: the navigation and all it initiated.
-
-    Chromium's own background requests (updates, sign-in) carry no initiator origin and are
-    not the page's; they are cut off by `--host-resolver-rules` anyway.
-    """
-    event_names = {number: name for name, number in net_log["constants"]["logEventTypes"].items()}
-    urls = []
-    for event in net_log["events"]:
-        params = event.get("params") or {}
-        if event_names.get(event["type"]) != "URL_REQUEST_START_JOB" or "url" not in params:
-            continue
-        if params.get("request_type") == "main frame" or params.get("initiator") != "not an origin":
-            urls.append(params["url"])
-    return urls
+    """/docs loaded once in headless Chromium: the DOM after scripts ran and the network log."""
+    return load_page(f"{server.url}/docs", tmp_path_factory.mktemp("chromium"))
 
 
 def test_the_browser_renders_the_four_operations(
@@ -127,7 +57,7 @@ def test_the_browser_renders_the_four_operations(
 def test_the_page_fetches_nothing_but_its_own_server(
     server: BackgroundServer, rendered_docs: BrowserRun
 ) -> None:
-    urls = page_requests(rendered_docs.net_log)
+    urls = rendered_docs.page_requests()
     elsewhere = [url for url in urls if not url.startswith(f"{server.url}/")]
     assert elsewhere == []
     fetched = {urlsplit(url).path for url in urls}
