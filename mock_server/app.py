@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mock_server import deployments, docs_page, spec_routes
+from mock_server import deployments, docs_page, persistence, spec_routes
 from mock_server.config import MockSettings
 from mock_server.cors import cors_middlewares
 from mock_server.fixtures import build_store
@@ -20,9 +20,11 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
         client_max_size=settings.max_body_bytes + 1,
     )
     app[SETTINGS] = settings
+    start = settings.seed if settings.initial_state is None else settings.initial_state
     app[STORE] = build_store(
-        settings.seed, max_deployments_per_workspace=settings.max_deployments_per_workspace
+        start, max_deployments_per_workspace=settings.max_deployments_per_workspace
     )
+    persistence.setup(app)
     deployments.add_routes(app)
     spec_routes.add_routes(app)
     docs_page.add_routes(app)

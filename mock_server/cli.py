@@ -21,6 +21,7 @@ from mock_server.fixtures import (
     with_extra_tokens,
 )
 from mock_server.keys import STORE
+from mock_server.persistence import StateFileError, load_state_file, write_state_file
 from mock_server.resources import demo_fixture_path
 from mock_server.server import serve_until_signalled
 from mock_server.store import DeploymentStore
@@ -78,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
         "call the mock: CORS preflight answers and headers (repeatable; default: off)",
     )
     parser.add_argument(
+        "--state-file",
+        type=Path,
+        metavar="PATH",
+        help="keep the state in this YAML file across restarts: loaded at start if it exists "
+        "(then it wins over --fixtures), else created; rewritten atomically on every change",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -130,7 +138,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FixtureError as exc:
         print(f"tango-mock: invalid fixtures:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
-    app = create_app(MockSettings(seed=seed, cors_origins=tuple(args.cors_origin)))
+    try:  # an existing state file is the state; the fixtures stay the seed for resets
+        saved = None
+        if args.state_file:
+            saved = load_state_file(args.state_file, extra_tokens=args.token)
+        settings = MockSettings(
+            seed=seed,
+            state_file=args.state_file,
+            initial_state=saved,
+            cors_origins=tuple(args.cors_origin),
+        )
+        app = create_app(settings)
+        if args.state_file:
+            write_state_file(args.state_file, app[STORE])
+            how = "created from the fixtures" if saved is None else "loaded"
+            logging.getLogger("mock_server").info("State file %s %s", args.state_file, how)
+    except StateFileError as exc:
+        print(f"tango-mock: unusable state file:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
 
     def announce(url: str) -> None:
         print(format_banner(url, app[STORE]), flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mock_server.fixtures import FixtureDocument
 from mock_server.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
@@ -19,3 +20,7 @@ class MockSettings:
     max_deployments_per_workspace: int = DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
     # --cors-origin: browser origins allowed to call the mock (`*`: any); empty: CORS off.
     cors_origins: tuple[str, ...] = ()
+    # --state-file: every change is written there; `initial_state` (what the file held at
+    # start) replaces `seed` as the starting state, while `seed` stays what a reset restores.
+    state_file: Path | None = None
+    initial_state: FixtureDocument | None = None

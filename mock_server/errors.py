@@ -80,6 +80,13 @@ class QuotaExceeded(ApiError):
     message_code = "quota_exceeded"
 
 
+class StateWriteFailed(ApiError):
+    """The `--state-file` could not be written (full disk, read-only...): the change is undone."""
+
+    status = 507
+    message_code = "state_write_failed"
+
+
 class InternalError(ApiError):
     status = 500
     message_code = "internal_error"
