@@ -74,7 +74,11 @@ class FixtureDeployment(BaseModel):
 
 def json_problem(value: Any, path: str = "") -> str | None:
     """Why a YAML value cannot be served as JSON (dates, sets, NaN...), or None if it can."""
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            return f"{path or 'value'}: a lone surrogate (\\uD800-\\uDFFF) is not UTF-8 text"
+        return None
+    if value is None or isinstance(value, (bool, int)):
         return None
     if isinstance(value, float):
         return (
@@ -88,8 +92,8 @@ def json_problem(value: Any, path: str = "") -> str | None:
         )
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path or 'value'}: key {key!r} is not a string"
+            if not isinstance(key, str) or json_problem(key):
+                return f"{path or 'value'}: key {key!r} is not a JSON string"
             problem = json_problem(item, f"{path}.{key}" if path else key)
             if problem:
                 return problem

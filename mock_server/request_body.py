@@ -7,6 +7,7 @@ not JSON (including NaN/Infinity, duplicate keys, numbers too big and nesting to
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -67,6 +68,25 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _holds_lone_surrogate(data: Any) -> bool:
+    """True if a string (key or value) holds a `\\uD800`-style escape UTF-8 cannot carry."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def decode_json(body: bytes) -> Any:
     """Strict RFC 8259 JSON from bytes; any problem is an `InvalidJson` saying what and where."""
     if not body.strip():
@@ -76,7 +96,7 @@ def decode_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidJson(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
     try:
-        return json.loads(
+        data = json.loads(
             text,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
@@ -91,6 +111,9 @@ def decode_json(body: bytes) -> Any:
         raise InvalidJson("The request body is nested too deeply to parse.") from None
     except ValueError as exc:
         raise InvalidJson(f"The request body is not valid JSON: {exc}.") from None
+    if _holds_lone_surrogate(data):
+        raise InvalidJson("The request body holds a lone surrogate escape (\\uD800-\\uDFFF).")
+    return data
 
 
 async def read_json(request: web.Request, *, limit: int) -> Any:

@@ -1,0 +1,250 @@
+"""The `tango-mock` command as a user runs it: banner, real requests, signals, exit codes."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from mock_server import __version__
+from tests.cli_process import (
+    MockProcess,
+    console_script_command,
+    python_module_command,
+    run_to_exit,
+)
+from tests.conftest import DATABRICKS_PAYLOAD
+
+HTTP_TIMEOUT = 10
+SECRET_TOKEN = "tok-SECRET-3f9a"
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[MockProcess]:
+    """One `python -m mock_server` with the demo fixture and two extra tokens, for the module."""
+    command = [*python_module_command(), "--port", "0", "--token", "t1=ws1", "--token", "t2=ws2"]
+    process = MockProcess(command)
+    try:
+        process.start()
+        yield process
+    finally:
+        process.kill()
+
+
+def banner_row(banner: str, workspace: str) -> str:
+    rows = [line for line in banner.splitlines() if line.strip().startswith(workspace + " ")]
+    assert len(rows) == 1, banner
+    return rows[0]
+
+
+def test_banner_tells_a_newcomer_what_to_do(mock: MockProcess) -> None:
+    first = mock.banner.splitlines()[0]
+    assert first == f"tango-mock {__version__}: TANGO Deployment API on {mock.url}"
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", mock.url)
+    assert int(mock.url.rsplit(":", 1)[1]) > 0  # port 0 was replaced by the real port
+    assert f"contract: {mock.url}/openapi.yaml" in mock.banner
+    demo = banner_row(mock.banner, "my-workspace")
+    assert "2 deployments, 1 deleted" in demo and "tokens: dev-token" in demo
+    other = banner_row(mock.banner, "other-workspace")
+    assert "1 deployment " in other and "tokens: other-token" in other
+    assert "0 deployments" in banner_row(mock.banner, "ws1")
+    assert "tokens: t1" in banner_row(mock.banner, "ws1")
+    assert "tokens: t2" in banner_row(mock.banner, "ws2")
+    assert f"curl -H 'Authorization: Bearer dev-token' {mock.url}/api/deployment" in mock.banner
+
+
+def test_the_banner_curl_command_works(mock: MockProcess) -> None:
+    response = requests.get(
+        f"{mock.url}/api/deployment",
+        headers={"Authorization": "Bearer dev-token"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert response.status_code == 200
+    assert [d["deployment_key"] for d in response.json()] == [
+        "mlflow-deployment-staging",
+        "databricks-deployment-staging",
+    ]
+
+
+def test_token_option_grants_work_over_http(mock: MockProcess) -> None:
+    t1 = {"Authorization": "Bearer t1"}
+    t2 = {"Authorization": "Bearer t2"}
+    payload = {**DATABRICKS_PAYLOAD, "deployment_key": "cli-test"}
+    created = requests.post(
+        f"{mock.url}/api/deployment", json=payload, headers=t1, timeout=HTTP_TIMEOUT
+    )
+    assert created.status_code == 201
+    assert created.json() == [{**payload, "workspace": "ws1"}]
+    listed = requests.get(f"{mock.url}/api/deployment", headers=t2, timeout=HTTP_TIMEOUT)
+    assert listed.json() == []
+    spec = requests.get(f"{mock.url}/openapi.yaml", timeout=HTTP_TIMEOUT)
+    assert spec.status_code == 200
+    assert yaml.safe_load(spec.text)["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize("level", ["info", "debug"])
+def test_logs_never_hold_tokens_or_pats(level: str) -> None:
+    command = [*python_module_command(), "--port", "0", "--log-level", level]
+    process = MockProcess([*command, "--token", f"{SECRET_TOKEN}=ws-secret"])
+    try:
+        process.start()
+        url = f"{process.url}/api/deployment"
+        headers = {"Authorization": f"Bearer {SECRET_TOKEN}"}
+        payload = {**DATABRICKS_PAYLOAD, "deployment_key": "pat-holder"}
+        created = requests.post(url, json=payload, headers=headers, timeout=HTTP_TIMEOUT)
+        assert created.status_code == 201
+        bad = {**payload, "deployment_key": "bad key"}
+        requests.post(url, json=bad, headers=headers, timeout=HTTP_TIMEOUT)
+        requests.get(url, headers=headers, timeout=HTTP_TIMEOUT)
+        wrong = {"Authorization": "Bearer wrong-SECRET-token"}
+        assert requests.get(url, headers=wrong, timeout=HTTP_TIMEOUT).status_code == 401
+        assert process.stop() == 0  # flushes every log line
+    finally:
+        process.kill()
+    init = {**payload["registry_connector_init"], **payload["server_proxy_init"]}
+    pats = [value for name, value in init.items() if name.endswith("_pat")]
+    assert pats
+    for secret in [SECRET_TOKEN, "wrong-SECRET-token", *pats]:
+        assert secret not in process.stderr, f"{secret!r} reached the log:\n{process.stderr}"
+
+
+def test_sigterm_stops_cleanly_with_exit_code_0() -> None:
+    process = MockProcess([*python_module_command(), "--port", "0"])
+    try:
+        process.start()
+        assert requests.get(f"{process.url}/openapi.json", timeout=HTTP_TIMEOUT).ok
+        assert process.stop(signal.SIGTERM) == 0
+        assert "Traceback" not in process.stderr
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{process.url}/openapi.json", timeout=HTTP_TIMEOUT)
+    finally:
+        process.kill()
+
+
+def test_sigint_stops_cleanly_with_exit_code_0() -> None:
+    process = MockProcess([*console_script_command(), "--port", "0", "--log-level", "warning"])
+    try:
+        process.start()
+        assert process.stop(signal.SIGINT) == 0
+        assert "Traceback" not in process.stderr
+    finally:
+        process.kill()
+
+
+def test_fixture_files_are_merged_in_order(tmp_path: Path) -> None:
+    first = tmp_path / "one.yaml"
+    second = tmp_path / "two.json"
+    first.write_text(
+        "workspaces: [{name: team}]\ntokens: [{token: tt, workspace: team}]\n", encoding="utf-8"
+    )
+    second.write_text(
+        '{"workspaces": [{"name": "team"}], "deployments": [{"workspace": "team", '
+        '"deployment_key": "k1", "registry_connector_class": "a.B", '
+        '"registry_connector_init": {}, "server_proxy_class": "a.B", "server_proxy_init": {}}]}',
+        encoding="utf-8",
+    )
+    command = [*python_module_command(), "--port", "0", "--fixtures", str(first)]
+    process = MockProcess([*command, "--fixtures", str(second)])
+    try:
+        process.start()
+        assert "my-workspace" not in process.banner  # --fixtures replaces the demo
+        assert "1 deployment " in banner_row(process.banner, "team")
+        response = requests.get(
+            f"{process.url}/api/deployment/k1",
+            headers={"Authorization": "Bearer tt"},
+            timeout=HTTP_TIMEOUT,
+        )
+        assert response.status_code == 200
+        assert process.stop() == 0
+    finally:
+        process.kill()
+
+
+# -- commands that must stop at once ------------------------------------------------------
+
+
+def assert_clean_usage_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, f"{fragment!r} missing from:\n{result.stderr}"
+    assert "Press Ctrl+C" not in result.stdout
+
+
+def test_bad_fixture_file_exits_2_naming_file_entry_and_problem(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(
+        "workspaces: [{name: ws}]\n"
+        "deployments:\n"
+        "  - {workspace: ws, deployment_key: ok, registry_connector_class: a.B,\n"
+        "     registry_connector_init: {}, server_proxy_class: a.B, server_proxy_init: {}}\n"
+        "  - {workspace: ws, deployment_key: 'bad key', registry_connector_class: a.B,\n"
+        "     registry_connector_init: {}, server_proxy_class: a.B, server_proxy_init: {}}\n",
+        encoding="utf-8",
+    )
+    result = run_to_exit([*python_module_command(), "--fixtures", str(path), "--port", "0"])
+    assert_clean_usage_failure(
+        result, str(path), "deployments[1]", "'bad key'", "deployment_key", "pattern"
+    )
+
+
+def test_invalid_yaml_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("workspaces: [\n", encoding="utf-8")
+    result = run_to_exit([*python_module_command(), "--fixtures", str(path)])
+    assert_clean_usage_failure(result, str(path), "not valid YAML", "line")
+
+
+def test_missing_fixture_file_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "absent.yaml"
+    result = run_to_exit([*python_module_command(), "--fixtures", str(path)])
+    assert_clean_usage_failure(result, str(path), "cannot read")
+
+
+@pytest.mark.parametrize("value", ["nope", "=ws", "tok=", "my tok=ws", ""])
+def test_malformed_token_option_exits_2(value: str) -> None:
+    result = run_to_exit([*python_module_command(), "--token", value])
+    assert_clean_usage_failure(result, "--token", "TOKEN=WORKSPACE")
+
+
+@pytest.mark.parametrize("option", [["--port", "http"], ["--log-level", "loud"], ["--nope"]])
+def test_other_bad_options_exit_2(option: list[str]) -> None:
+    assert_clean_usage_failure(run_to_exit(python_module_command() + option), "usage:")
+
+
+def test_busy_port_exits_1_with_a_message() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_to_exit([*python_module_command(), "--port", str(port)])
+    assert result.returncode == 1, result
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_console_script_help_lists_every_option() -> None:
+    result = run_to_exit([*console_script_command(), "--help"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: tango-mock")
+    for option in ("--host", "--port", "--fixtures", "--token", "--log-level", "--version"):
+        assert option in result.stdout
+
+
+def test_version_option() -> None:
+    result = run_to_exit([*console_script_command(), "--version"])
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"tango-mock {__version__}"
+
+
+def test_module_and_console_script_are_the_same_command() -> None:
+    module_help = run_to_exit([*python_module_command(), "--help"]).stdout
+    script_help = run_to_exit([*console_script_command(), "--help"]).stdout
+    assert module_help == script_help

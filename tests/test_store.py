@@ -1,0 +1,215 @@
+"""The state layer on its own (no HTTP): keys are unique, permanent and per workspace."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from mock_server.errors import Conflict, NotFound, QuotaExceeded
+from mock_server.store import DeploymentStore, StoredDeployment, TokenGrant
+from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
+
+
+def payload(key: str, **changes: Any) -> dict[str, Any]:
+    return {**MLFLOW_PAYLOAD, "deployment_key": key, **changes}
+
+
+def keys(records: list[StoredDeployment]) -> list[str]:
+    return [record.deployment_key for record in records]
+
+
+@pytest.fixture
+def store() -> DeploymentStore:
+    return DeploymentStore()
+
+
+def test_create_stores_the_payload_with_the_workspace(store: DeploymentStore) -> None:
+    record = store.create("ws1", dict(DATABRICKS_PAYLOAD))
+    assert record.to_api() == {**DATABRICKS_PAYLOAD, "workspace": "ws1"}
+    assert list(record.to_api()) == [
+        "deployment_key",
+        "workspace",
+        "registry_connector_class",
+        "registry_connector_init",
+        "server_proxy_class",
+        "server_proxy_init",
+    ]
+    assert store.get("ws1", DATABRICKS_PAYLOAD["deployment_key"]) is record
+    assert not record.deleted
+
+
+def test_create_makes_the_workspace_when_missing(store: DeploymentStore) -> None:
+    store.create("new-space", payload("a"))
+    assert "new-space" in store.workspaces
+    assert keys(store.list("new-space")) == ["a"]
+
+
+def test_live_key_conflicts(store: DeploymentStore) -> None:
+    store.create("ws1", payload("a"))
+    with pytest.raises(Conflict, match="already exists"):
+        store.create("ws1", payload("a", server_proxy_init={"other": 1}))
+    assert store.get("ws1", "a").server_proxy_init == MLFLOW_PAYLOAD["server_proxy_init"]
+
+
+def test_deleted_key_is_retired_for_good(store: DeploymentStore) -> None:
+    store.create("ws1", payload("a"))
+    deleted = store.delete("ws1", "a")
+    assert deleted.deleted
+    with pytest.raises(NotFound):
+        store.get("ws1", "a")
+    with pytest.raises(NotFound):
+        store.delete("ws1", "a")
+    with pytest.raises(Conflict, match="never be reused"):
+        store.create("ws1", payload("a"))
+    assert store.list("ws1") == []
+    assert store.workspaces["ws1"].retired == {"a": deleted}
+
+
+def test_keys_are_per_workspace(store: DeploymentStore) -> None:
+    store.create("ws1", payload("a"))
+    store.delete("ws1", "a")
+    other = store.create("ws2", payload("a"))
+    assert other.workspace == "ws2"
+    assert store.get("ws2", "a") is other
+    with pytest.raises(NotFound):
+        store.get("ws1", "a")
+
+
+@pytest.mark.parametrize("workspace", ["ws2", "nowhere"])
+def test_other_or_unknown_workspace_sees_nothing(store: DeploymentStore, workspace: str) -> None:
+    store.create("ws1", payload("a"))
+    with pytest.raises(NotFound):
+        store.get(workspace, "a")
+    with pytest.raises(NotFound):
+        store.delete(workspace, "a")
+    assert store.list(workspace) == []
+    assert keys(store.list("ws1")) == ["a"]
+
+
+def test_list_is_creation_order_of_live_records(store: DeploymentStore) -> None:
+    for key in ("c", "a", "b", "d"):
+        store.create("ws1", payload(key))
+    store.delete("ws1", "a")
+    assert keys(store.list("ws1")) == ["c", "b", "d"]
+    # The list is a copy: changing it does not change the store.
+    store.list("ws1").clear()
+    assert len(store.list("ws1")) == 3
+
+
+def test_undelete_rolls_a_delete_back(store: DeploymentStore) -> None:
+    store.create("ws1", payload("a"))
+    record = store.delete("ws1", "a")
+    store.undelete(record)
+    assert not record.deleted
+    assert store.get("ws1", "a") is record
+    assert store.workspaces["ws1"].retired == {}
+
+
+def test_discard_rolls_a_create_back(store: DeploymentStore) -> None:
+    store.create("ws1", payload("a"))
+    store.discard("ws1", "a")
+    assert store.list("ws1") == []
+    store.create("ws1", payload("a"))  # no trace left: the key is free again
+    store.discard("nowhere", "a")  # unknown workspace: nothing to do, no error
+
+
+def test_add_record_puts_live_or_deleted_records_back(store: DeploymentStore) -> None:
+    live = StoredDeployment(workspace="ws1", **payload("live"))
+    gone = StoredDeployment(workspace="ws1", **payload("gone"), deleted=True)
+    store.add_record(live)
+    store.add_record(gone)
+    assert keys(store.list("ws1")) == ["live"]
+    with pytest.raises(Conflict):
+        store.create("ws1", payload("gone"))
+    # Adding a record again replaces the earlier one with that key.
+    store.add_record(StoredDeployment(workspace="ws1", **payload("gone")))
+    assert keys(store.list("ws1")) == ["live", "gone"]
+    assert store.workspaces["ws1"].retired == {}
+
+
+def test_all_records_and_count(store: DeploymentStore) -> None:
+    store.create("ws1", payload("a"))
+    store.create("ws1", payload("b"))
+    store.create("ws2", payload("c"))
+    store.delete("ws1", "a")
+    assert [(r.workspace, r.deployment_key) for r in store.all_records()] == [
+        ("ws1", "b"),
+        ("ws1", "a"),
+        ("ws2", "c"),
+    ]
+    assert store.deployment_count() == 2
+
+
+def test_quota_limits_live_deployments_per_workspace() -> None:
+    store = DeploymentStore(max_deployments_per_workspace=2)
+    store.create("ws1", payload("a"))
+    store.create("ws1", payload("b"))
+    with pytest.raises(QuotaExceeded):
+        store.create("ws1", payload("c"))
+    store.create("ws2", payload("c"))  # other workspaces have their own quota
+    store.delete("ws1", "a")
+    store.create("ws1", payload("c"))  # deleting frees room (but not the key)
+
+
+def test_conflict_is_reported_before_quota() -> None:
+    store = DeploymentStore(max_deployments_per_workspace=1)
+    store.create("ws1", payload("a"))
+    with pytest.raises(Conflict):
+        store.create("ws1", payload("a"))
+
+
+# -- workspaces and tokens ----------------------------------------------------------------
+
+
+def test_tokens_map_to_workspaces(store: DeploymentStore) -> None:
+    store.add_token(TokenGrant("t1", "ws1"))
+    assert store.grant_for("t1") == TokenGrant("t1", "ws1")
+    assert store.grant_for("t2") is None
+    assert "ws1" in store.workspaces  # created for the token
+    store.add_token(TokenGrant("t1", "ws2"))  # re-adding a token moves it
+    grant = store.grant_for("t1")
+    assert grant is not None and grant.workspace == "ws2"
+
+
+def test_token_expiry_is_inclusive() -> None:
+    moment = datetime(2030, 1, 1, tzinfo=UTC)
+    grant = TokenGrant("t", "ws", expires_at=moment)
+    assert not grant.is_expired(moment - timedelta(microseconds=1))
+    assert grant.is_expired(moment)
+    assert not TokenGrant("t", "ws").is_expired(datetime.max.replace(tzinfo=UTC))
+
+
+def test_ensure_workspace_updates_disabled_only_when_given(store: DeploymentStore) -> None:
+    space = store.ensure_workspace("ws1", disabled=True)
+    assert store.ensure_workspace("ws1") is space
+    assert space.disabled
+    store.ensure_workspace("ws1", disabled=False)
+    assert not space.disabled
+
+
+def test_drop_workspace_forgets_its_records_and_tokens(store: DeploymentStore) -> None:
+    store.add_token(TokenGrant("t1", "ws1"))
+    store.add_token(TokenGrant("t2", "ws2"))
+    store.create("ws1", payload("a"))
+    store.drop_workspace("ws1")
+    assert "ws1" not in store.workspaces
+    assert store.grant_for("t1") is None
+    assert store.grant_for("t2") is not None
+    store.create("ws1", payload("a"))  # a new ws1 starts empty
+    store.drop_workspace("never-there")
+
+
+def test_clear_forgets_everything(store: DeploymentStore) -> None:
+    store.add_token(TokenGrant("t1", "ws1"))
+    store.create("ws1", payload("a"))
+    store.clear()
+    assert store.workspaces == {} and store.tokens == {}
+    assert store.deployment_count() == 0
+
+
+def test_two_stores_share_nothing() -> None:
+    first, second = DeploymentStore(), DeploymentStore()
+    first.create("ws1", payload("a"))
+    assert second.list("ws1") == []
