@@ -1,0 +1,29 @@
+"""The ceiling: bare aiohttp answering fixed JSON (no state, auth or validation). Arg: port."""
+
+import sys
+
+from aiohttp import web
+
+BODY = (
+    b'[{"deployment_key":"mlflow-deployment-staging","workspace":"my-workspace",'
+    b'"registry_connector_class":"tango_shared.connectors.deployment.mlflow_registry_connector.'
+    b'MlflowModelRegistryConnector","registry_connector_init":{"model_registry_url":'
+    b'"http://mlflow.example.com:5000","tracking_server_url":"http://mlflow.example.com:5000"},'
+    b'"server_proxy_class":"tango_shared.connectors.deployment.mlflow_server_proxy.'
+    b'MlflowModelServerProxy","server_proxy_init":{"server_proxy_url":'
+    b'"http://mlflow-serving.example.com:8080"}}]'
+)
+
+
+async def fixed(request: web.Request) -> web.Response:
+    if request.method == "DELETE":
+        return web.Response(status=204)
+    status = 201 if request.method == "POST" else 200
+    return web.Response(status=status, body=BODY, content_type="application/json")
+
+
+app = web.Application()
+app.router.add_route("*", "/api/deployment", fixed)
+app.router.add_route("*", "/api/deployment/{key}", fixed)
+if __name__ == "__main__":
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
