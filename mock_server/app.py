@@ -9,6 +9,7 @@ from mock_server.config import MockSettings
 from mock_server.cors import cors_middlewares
 from mock_server.fixtures import build_store
 from mock_server.keys import SETTINGS, STORE
+from mock_server.limits import handler_options, header_limit_middleware
 from mock_server.middlewares import auth_middleware, error_middleware
 
 
@@ -16,8 +17,14 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     """A fresh, independent mock seeded from `settings.seed` (two apps never share state)."""
     settings = settings or MockSettings()
     app = web.Application(
-        middlewares=[*cors_middlewares(settings.cors_origins), error_middleware, auth_middleware],
+        middlewares=[
+            *cors_middlewares(settings.cors_origins),
+            error_middleware,
+            header_limit_middleware,
+            auth_middleware,
+        ],
         client_max_size=settings.max_body_bytes + 1,
+        handler_args=handler_options(settings),
     )
     app[SETTINGS] = settings
     start = settings.seed if settings.initial_state is None else settings.initial_state

@@ -18,6 +18,12 @@ class MockSettings:
     seed: FixtureDocument = field(default_factory=FixtureDocument)
     max_body_bytes: int = ONE_MIB
     max_deployments_per_workspace: int = DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+    # Process protection (RELIABILITY.md): the request line plus headers, in bytes (431 over it);
+    # seconds a client has for its headers, then for its body (408), and idle keep-alive;
+    # open connections at once (503 beyond).
+    max_header_bytes: int = 32 * 1024
+    client_timeout: float = 15.0
+    max_connections: int = 1024
     # --cors-origin: browser origins allowed to call the mock (`*`: any); empty: CORS off.
     cors_origins: tuple[str, ...] = ()
     # --state-file: every change is written there; `initial_state` (what the file held at

@@ -87,6 +87,34 @@ class StateWriteFailed(ApiError):
     message_code = "state_write_failed"
 
 
+class BadRequest(ApiError):
+    """A request that is not valid HTTP/1.1 (rejected by the HTTP parser, below the app)."""
+
+    status = 400
+    message_code = "bad_request"
+
+
+class RequestTimeout(ApiError):
+    """The client did not send its whole body within the client timeout (slow client)."""
+
+    status = 408
+    message_code = "request_timeout"
+
+
+class HeaderTooLarge(ApiError):
+    """The request line or header section is over the configured size."""
+
+    status = 431
+    message_code = "header_too_large"
+
+
+class TooManyConnections(ApiError):
+    """The mock already holds its maximum of open connections (protects the process)."""
+
+    status = 503
+    message_code = "too_many_connections"
+
+
 class InternalError(ApiError):
     status = 500
     message_code = "internal_error"

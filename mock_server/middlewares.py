@@ -54,6 +54,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return error_response(_from_http_exception(request, exc))
+    except ConnectionError:
+        raise  # the client hung up mid-request: nobody to answer; aiohttp drops the connection
     except Exception:
         logger.exception("Unexpected error while serving %s %s", request.method, request.path)
         return error_response(InternalError("The server hit an unexpected error."))

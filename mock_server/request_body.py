@@ -6,13 +6,22 @@ not JSON (including NaN/Infinity, duplicate keys, numbers too big and nesting to
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import ContentEncodingError, HttpProcessingError
 
-from mock_server.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType
+from mock_server.errors import (
+    BadRequest,
+    InvalidJson,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
+from mock_server.keys import SETTINGS
 
 _JSON_MEDIA_TYPE = "application/json"
 
@@ -33,18 +42,42 @@ def require_json_media_type(request: web.Request) -> None:
         raise UnsupportedMediaType(f"Charset {charset!r} is not supported; send UTF-8 JSON.")
 
 
+def _payload_problem(exc: Exception) -> str:
+    """What went wrong below JSON: a broken chunked framing or Content-Encoding."""
+    cause = exc.__cause__ if isinstance(exc, web.RequestPayloadError) else exc
+    if isinstance(cause, ContentEncodingError) or "decompress" in str(cause).lower():
+        return "The request body is not encoded as its Content-Encoding says."
+    return "The request body's framing (chunked encoding or Content-Length) is broken."
+
+
 async def read_body_bytes(request: web.Request, limit: int) -> bytes:
-    """The raw body, refusing anything over `limit` bytes before or while reading it."""
+    """The raw body, refusing anything over `limit` bytes before or while reading it.
+
+    The whole body must arrive within the app's `client_timeout` (408 otherwise), so a client
+    that trickles bytes, or declares a longer Content-Length than it sends, cannot hold a
+    request open for ever.
+    """
     declared = request.content_length
     if declared is not None and declared > limit:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    settings = request.config_dict.get(SETTINGS)
+    seconds = settings.client_timeout if settings is not None else None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+                chunks.append(chunk)
+    except (web.RequestPayloadError, HttpProcessingError) as exc:
+        raise BadRequest(_payload_problem(exc)) from None
+    except TimeoutError:
+        raise RequestTimeout(
+            f"The request body did not arrive within {seconds:g} seconds.",
+            headers={"Connection": "close"},
+        ) from None
     return b"".join(chunks)
 
 

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from mock_server.protocol import MockAppRunner
+
 T = TypeVar("T")
 
 SHUTDOWN_GRACE_SECONDS = 10.0
@@ -35,7 +37,7 @@ async def serve_until_signalled(
     **runner_options: Any,
 ) -> None:
     """Serve until SIGINT or SIGTERM, then let in-flight requests finish and clean up."""
-    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, **runner_options)
+    runner = MockAppRunner(app, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, **runner_options)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -96,7 +98,7 @@ class BackgroundServer:
         loop.close()
 
     async def _start_site(self) -> None:
-        runner = self._runner = web.AppRunner(self.app, access_log=None)
+        runner = self._runner = MockAppRunner(self.app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, self.host, self.port).start()
         self.port = _bound_port(runner)
