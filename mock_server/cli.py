@@ -33,6 +33,8 @@ def _token_option(value: str) -> tuple[str, str]:
     token, sep, workspace = value.partition("=")
     if not sep or not token or not workspace or any(ch.isspace() for ch in token):
         raise argparse.ArgumentTypeError(f"expected TOKEN=WORKSPACE, got {value!r}")
+    if not value.isprintable():  # control characters, or bytes that are not UTF-8
+        raise argparse.ArgumentTypeError(f"TOKEN=WORKSPACE must be printable text, got {value!r}")
     return token, workspace
 
 

@@ -34,6 +34,8 @@ class FixtureWorkspace(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
+        if not value.isprintable():  # it is shown in the banner and sent in every Deployment
+            raise ValueError("must be printable text (no control characters or lone surrogates)")
         return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -14,6 +15,7 @@ import requests
 import yaml
 
 from mock_server import __version__
+from mock_server.cli import main
 from tests.cli_process import (
     MockProcess,
     console_script_command,
@@ -89,9 +91,9 @@ def test_token_option_grants_work_over_http(mock: MockProcess) -> None:
     assert yaml.safe_load(spec.text)["openapi"].startswith("3.")
 
 
-@pytest.mark.parametrize("level", ["info", "debug"])
-def test_logs_never_hold_tokens_or_pats(level: str) -> None:
-    command = [*python_module_command(), "--port", "0", "--log-level", level]
+def test_logs_never_hold_tokens_or_pats() -> None:
+    """At debug level, the most talkative, neither bearer tokens nor PATs reach the log."""
+    command = [*python_module_command(), "--port", "0", "--log-level", "debug"]
     process = MockProcess([*command, "--token", f"{SECRET_TOKEN}=ws-secret"])
     try:
         process.start()
@@ -208,15 +210,34 @@ def test_missing_fixture_file_exits_2(tmp_path: Path) -> None:
     assert_clean_usage_failure(result, str(path), "cannot read")
 
 
-@pytest.mark.parametrize("value", ["nope", "=ws", "tok=", "my tok=ws", ""])
-def test_malformed_token_option_exits_2(value: str) -> None:
-    result = run_to_exit([*python_module_command(), "--token", value])
+def test_malformed_token_option_exits_2() -> None:
+    result = run_to_exit([*python_module_command(), "--token", "no-equals-sign"])
     assert_clean_usage_failure(result, "--token", "TOKEN=WORKSPACE")
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["nope", "=ws", "tok=", "my tok=ws", "", "tok=ws\x1b", os.fsdecode(b"tok=ws\xff")],
+    ids=["no =", "no token", "no workspace", "space", "empty", "control", "not utf-8"],
+)
+def test_every_malformed_token_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process (fast); a workspace that cannot be printed or sent as JSON is refused too."""
+    with pytest.raises(SystemExit) as caught:
+        main(["--token", value])
+    assert caught.value.code == 2
+    assert "TOKEN=WORKSPACE" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("option", [["--port", "http"], ["--log-level", "loud"], ["--nope"]])
-def test_other_bad_options_exit_2(option: list[str]) -> None:
-    assert_clean_usage_failure(run_to_exit(python_module_command() + option), "usage:")
+def test_other_bad_options_are_usage_errors(
+    option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(option)
+    assert caught.value.code == 2
+    assert "usage: tango-mock" in capsys.readouterr().err
 
 
 def test_busy_port_exits_1_with_a_message() -> None:
@@ -230,21 +251,17 @@ def test_busy_port_exits_1_with_a_message() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_console_script_help_lists_every_option() -> None:
-    result = run_to_exit([*console_script_command(), "--help"])
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("usage: tango-mock")
+def test_console_script_and_module_give_the_same_help() -> None:
+    script = run_to_exit([*console_script_command(), "--help"])
+    assert script.returncode == 0, script.stderr
+    assert script.stdout.startswith("usage: tango-mock")
     for option in ("--host", "--port", "--fixtures", "--token", "--log-level", "--version"):
-        assert option in result.stdout
+        assert option in script.stdout
+    assert run_to_exit([*python_module_command(), "--help"]).stdout == script.stdout
 
 
-def test_version_option() -> None:
-    result = run_to_exit([*console_script_command(), "--version"])
-    assert result.returncode == 0
-    assert result.stdout.strip() == f"tango-mock {__version__}"
-
-
-def test_module_and_console_script_are_the_same_command() -> None:
-    module_help = run_to_exit([*python_module_command(), "--help"]).stdout
-    script_help = run_to_exit([*console_script_command(), "--help"]).stdout
-    assert module_help == script_help
+def test_version_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tango-mock {__version__}"

@@ -165,6 +165,14 @@ BAD_DOCUMENTS: dict[str, tuple[Any, list[str]]] = {
         document(workspaces=[{"name": "ws"}, {"name": "  "}]),
         ["workspaces[1]", "name", "empty"],
     ),
+    "workspace name with a lone surrogate": (
+        document(workspaces=[{"name": "ws"}, {"name": "w\ud800"}]),
+        ["workspaces[1]", "name", "printable"],
+    ),
+    "workspace name with a control character": (
+        document(workspaces=[{"name": "ws"}, {"name": "w\x1b[31m"}]),
+        ["workspaces[1]", "name", "printable"],
+    ),
     "disabled not a bool": (
         document(workspaces=[{"name": "ws", "disabled": "no"}]),
         ["workspaces[0]", "disabled", "boolean"],
