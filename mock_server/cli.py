@@ -21,6 +21,7 @@ from mock_server.fixtures import (
     with_extra_tokens,
 )
 from mock_server.keys import STORE
+from mock_server.limits import add_limit_options, limit_settings
 from mock_server.persistence import StateFileError, load_state_file, write_state_file
 from mock_server.resources import demo_fixture_path
 from mock_server.server import serve_until_signalled
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the state in this YAML file across restarts: loaded at start if it exists "
         "(then it wins over --fixtures), else created; rewritten atomically on every change",
     )
+    add_limit_options(parser)
     parser.add_argument(
         "--log-level",
         default="info",
@@ -149,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_file=args.state_file,
             initial_state=saved,
             cors_origins=tuple(args.cors_origin),
+            **limit_settings(args),
         )
         app = create_app(settings)
         if args.state_file:

@@ -7,6 +7,7 @@ from `MockSettings`; the header section's total size is checked by `header_limit
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from aiohttp.typedefs import Handler
 from mock_server.config import MockSettings
 from mock_server.errors import HeaderTooLarge
 from mock_server.keys import SETTINGS
+from mock_server.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
 
 # aiohttp waits this long (at most) for the rest of a body the app did not read, before it
 # closes the connection; so an abandoned slow upload is dropped after the client timeout too.
@@ -49,3 +51,65 @@ async def header_limit_middleware(request: web.Request, handler: Handler) -> web
     if header_section_size(request) > limit:
         raise HeaderTooLarge(f"The request line and headers are larger than {limit} bytes.")
     return await handler(request)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """The CLI options of the process-protecting limits (defaults: `MockSettings`'s)."""
+    defaults = MockSettings()
+    group = parser.add_argument_group("limits (see RELIABILITY.md)")
+    group.add_argument(
+        "--max-deployments-per-workspace",
+        type=_positive_int,
+        default=DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE,
+        metavar="N",
+        help="live deployments a workspace may hold; a create beyond answers 403 "
+        f"quota_exceeded (default: {DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE})",
+    )
+    group.add_argument(
+        "--max-header-bytes",
+        type=_positive_int,
+        default=defaults.max_header_bytes,
+        metavar="BYTES",
+        help="request line plus headers; beyond answers 431 header_too_large "
+        f"(default: {defaults.max_header_bytes})",
+    )
+    group.add_argument(
+        "--client-timeout",
+        type=_positive_seconds,
+        default=defaults.client_timeout,
+        metavar="SECONDS",
+        help="time a client has to send its headers, then its body (408), and the longest "
+        f"idle keep-alive (default: {defaults.client_timeout:g})",
+    )
+    group.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=defaults.max_connections,
+        metavar="N",
+        help="open connections served at once; more get 503 too_many_connections "
+        f"(default: {defaults.max_connections})",
+    )
+
+
+def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """`MockSettings` keyword arguments from the options of `add_limit_options`."""
+    return {
+        "max_deployments_per_workspace": args.max_deployments_per_workspace,
+        "max_header_bytes": args.max_header_bytes,
+        "client_timeout": args.client_timeout,
+        "max_connections": args.max_connections,
+    }
