@@ -37,16 +37,17 @@ async def serve_until_signalled(
     **runner_options: Any,
 ) -> None:
     """Serve until SIGINT or SIGTERM, then let in-flight requests finish and clean up."""
+    # Handlers first: a signal right after the banner must stop gracefully too, not kill.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     runner = MockAppRunner(app, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, **runner_options)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
         on_ready(f"http://{_url_host(host)}:{_bound_port(runner)}")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         await stop.wait()
     finally:
         await runner.cleanup()

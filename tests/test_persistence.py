@@ -127,7 +127,7 @@ workspace_names = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    workspace=workspace_names.filter(lambda name: bool(name.strip())),
+    workspace=workspace_names.filter(lambda name: bool(name.strip()) and name.isprintable()),
     registry_init=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     proxy_init=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     deleted=st.booleans(),
