@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
 
-from mock_server.models import DeploymentKey, InitParameters, PythonClassPath
+from mock_server.models import MAX_JSON_DEPTH, DeploymentKey, InitParameters, PythonClassPath
 from mock_server.store import DeploymentStore, StoredDeployment, TokenGrant
 
 
@@ -68,14 +68,16 @@ class FixtureDeployment(BaseModel):
     @field_validator("registry_connector_init", "server_proxy_init")
     @classmethod
     def _plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
-        problem = json_problem(value)
+        problem = json_problem(value, depth=2)  # as deep as in a request body
         if problem:
             raise ValueError(problem)
         return value
 
 
-def json_problem(value: Any, path: str = "") -> str | None:
+def json_problem(value: Any, path: str = "", depth: int = 1) -> str | None:
     """Why a YAML value cannot be served as JSON (dates, sets, NaN...), or None if it can."""
+    if isinstance(value, list | dict) and depth > MAX_JSON_DEPTH:
+        return f"{path or 'value'}: nested more than {MAX_JSON_DEPTH} levels deep"
     if isinstance(value, str):
         if any("\ud800" <= ch <= "\udfff" for ch in value):
             return f"{path or 'value'}: a lone surrogate (\\uD800-\\uDFFF) is not UTF-8 text"
@@ -90,13 +92,14 @@ def json_problem(value: Any, path: str = "") -> str | None:
         )
     if isinstance(value, list):
         return next(
-            (p for i, v in enumerate(value) if (p := json_problem(v, f"{path}[{i}]"))), None
+            (p for i, v in enumerate(value) if (p := json_problem(v, f"{path}[{i}]", depth + 1))),
+            None,
         )
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str) or json_problem(key):
                 return f"{path or 'value'}: key {key!r} is not a JSON string"
-            problem = json_problem(item, f"{path}.{key}" if path else key)
+            problem = json_problem(item, f"{path}.{key}" if path else key, depth + 1)
             if problem:
                 return problem
         return None
@@ -179,6 +182,8 @@ def parse_yaml(text: str, *, source: str) -> Any:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise FixtureError(f"{source}: not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise FixtureError(f"{source}: the YAML is nested too deeply to read") from None
 
 
 def check_references(document: FixtureDocument, *, source: str) -> None:

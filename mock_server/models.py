@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 DEPLOYMENT_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 PYTHON_CLASS_PATH_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+MAX_JSON_DEPTH = 64
+"""Objects and arrays may nest this deep in a payload (the payload is level 1); deeper is a
+400 (body) or a fixture error: a fixed bound far from Python's recursion limit, so storing,
+serving, journalling and saving state (YAML) never hit it."""
 
 DeploymentKey = Annotated[str, Field(pattern=DEPLOYMENT_KEY_PATTERN, min_length=1, max_length=128)]
 PythonClassPath = Annotated[str, Field(pattern=PYTHON_CLASS_PATH_PATTERN)]

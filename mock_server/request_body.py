@@ -22,6 +22,7 @@ from mock_server.errors import (
     UnsupportedMediaType,
 )
 from mock_server.keys import SETTINGS
+from mock_server.models import MAX_JSON_DEPTH
 
 _JSON_MEDIA_TYPE = "application/json"
 
@@ -104,20 +105,20 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _holds_lone_surrogate(data: Any) -> bool:
-    """True if a string (key or value) holds a `\\uD800`-style escape UTF-8 cannot carry."""
-    pending = [data]
+def _content_problem(data: Any) -> str | None:
+    """Why parsed JSON cannot be stored and served again (too deep, lone surrogates), or None."""
+    pending: list[tuple[Any, int]] = [(data, 1)]
     while pending:
-        item = pending.pop()
+        item, depth = pending.pop()
         if isinstance(item, str):
             if _LONE_SURROGATE.search(item):
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
+                return "holds a lone surrogate escape (\\uD800-\\uDFFF)"
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return f"is nested more than {MAX_JSON_DEPTH} levels deep"
+            children = [*item, *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
 
 
 def decode_json(body: bytes) -> Any:
@@ -141,11 +142,14 @@ def decode_json(body: bytes) -> Any:
             f"(line {exc.lineno}, column {exc.colno})."
         ) from None
     except RecursionError:
-        raise InvalidJson("The request body is nested too deeply to parse.") from None
+        raise InvalidJson(
+            f"The request body is nested more than {MAX_JSON_DEPTH} levels deep."
+        ) from None
     except ValueError as exc:
         raise InvalidJson(f"The request body is not valid JSON: {exc}.") from None
-    if _holds_lone_surrogate(data):
-        raise InvalidJson("The request body holds a lone surrogate escape (\\uD800-\\uDFFF).")
+    problem = _content_problem(data)
+    if problem is not None:
+        raise InvalidJson(f"The request body {problem}.")
     return data
 
 

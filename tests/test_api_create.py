@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mock_server.config import ONE_MIB
+from mock_server.models import MAX_JSON_DEPTH
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD, OTHER_TOKEN, auth
 from tests.envelope import assert_error
 
@@ -200,6 +201,33 @@ async def test_escaped_surrogate_pair_is_one_character(client: TestClient[Any, A
     response = await post_raw(client, body)
     assert response.status == 201, await response.text()
     assert (await response.json())[0]["registry_connector_init"] == {"emoji": "\U0001f600"}
+
+
+def nested_init(levels: int) -> dict[str, Any]:
+    """An init object making the whole payload `levels` containers deep (payload = level 1)."""
+    value: Any = []
+    for _ in range(levels - 3):
+        value = [value]
+    return {"deep": value}  # the init object is level 2, the outermost list level 3
+
+
+async def test_nesting_up_to_the_limit_is_stored(client: TestClient[Any, Any]) -> None:
+    init = nested_init(MAX_JSON_DEPTH)
+    response = await client.post(
+        COLLECTION, json=with_changes(registry_connector_init=init), headers=auth()
+    )
+    assert response.status == 201, await response.text()
+    assert (await response.json())[0]["registry_connector_init"] == init
+
+
+@pytest.mark.parametrize("levels", [MAX_JSON_DEPTH + 1, 500, 950])
+async def test_nesting_past_the_limit_is_400(client: TestClient[Any, Any], levels: int) -> None:
+    """A fixed bound, not Python's stack: the same body gets the same answer everywhere."""
+    lists = levels - 2  # below the init object (level 2); built as text, json.dumps would recurse
+    init = '{"deep": ' + "[" * lists + "]" * lists + "}"
+    raw = json.dumps(with_changes(registry_connector_init="INIT")).replace('"INIT"', init)
+    body = await assert_error(await post_raw(client, raw.encode()), 400, "invalid_json")
+    assert str(MAX_JSON_DEPTH) in body["message"]
 
 
 async def test_utf8_bom_is_400(client: TestClient[Any, Any]) -> None:

@@ -20,6 +20,7 @@ from mock_server.fixtures import (
     parse_document,
     with_extra_tokens,
 )
+from mock_server.models import MAX_JSON_DEPTH
 from mock_server.resources import demo_fixture_path
 from mock_server.store import TokenGrant
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
@@ -39,6 +40,22 @@ def document(**changes: Any) -> dict[str, Any]:
         "deployments": [deployment("dep-1"), deployment("dep-2", deleted=True)],
     }
     return {**base, **changes}
+
+
+def deep_value(levels: int) -> dict[str, Any]:
+    """An init value that nests `levels` containers below the deployment (as in a body)."""
+    value: Any = []
+    for _ in range(levels - 2):
+        value = [value]
+    return {"deep": value}
+
+
+def test_init_may_nest_as_deep_as_a_request_body() -> None:
+    seed = parse_document(
+        document(deployments=[deployment("k", server_proxy_init=deep_value(MAX_JSON_DEPTH - 1))]),
+        source=SOURCE,
+    )
+    assert seed.deployments[0].server_proxy_init == deep_value(MAX_JSON_DEPTH - 1)
 
 
 def fixture_error(data: Any) -> str:
@@ -145,6 +162,10 @@ BAD_DOCUMENTS: dict[str, tuple[Any, list[str]]] = {
         document(deployments=[deployment("k", server_proxy_init={"x": "\ud800"})]),
         ["deployments[0]", "server_proxy_init", "surrogate"],
     ),
+    "init nested too deep": (
+        document(deployments=[deployment("k", server_proxy_init=deep_value(MAX_JSON_DEPTH))]),
+        ["deployments[0]", "server_proxy_init", f"more than {MAX_JSON_DEPTH} levels"],
+    ),
     "deleted not a bool": (
         document(deployments=[deployment("k", deleted="yes")]),
         ["deployments[0]", "deleted", "boolean"],
@@ -228,6 +249,13 @@ def test_bad_yaml_names_line_and_column(tmp_path: Path) -> None:
     with pytest.raises(
         FixtureError, match=r"broken\.yaml: not valid YAML \(line \d+, column \d+\)"
     ):
+        load_fixture_file(path)
+
+
+def test_yaml_too_deep_to_read_is_a_fixture_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("workspaces: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(FixtureError, match=r"deep\.yaml: the YAML is nested too deeply"):
         load_fixture_file(path)
 
 
