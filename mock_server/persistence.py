@@ -19,6 +19,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from mock_server.fixtures import (
     with_extra_tokens,
 )
 from mock_server.keys import SETTINGS, STATE_FILE, STORE
-from mock_server.store import DeploymentStore
+from mock_server.store import DeploymentStore, StoredDeployment
 
 logger = logging.getLogger("mock_server.persistence")
 
@@ -53,12 +54,56 @@ class StateFileError(Exception):
     """A state file that cannot be used at start; the message names the file and the problem."""
 
 
+def _dump(data: Any) -> str:
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+
+
 def encode_state(document: dict[str, Any]) -> bytes:
     """The state as the YAML fixture format, keys in their natural order."""
-    text = yaml.dump(
-        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
-    )
-    return (HEADER + text).encode("utf-8")
+    return (HEADER + _dump(document)).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The state at one instant, taken on the event loop; encoded later in a worker thread."""
+
+    workspaces_and_tokens: dict[str, Any]
+    deployments: list[tuple[StoredDeployment, bool]]  # records are immutable but `deleted`
+
+    @classmethod
+    def of(cls, store: DeploymentStore) -> Snapshot:
+        document = export_document(store)
+        del document["deployments"]
+        return cls(document, [(record, record.deleted) for record in store.all_records()])
+
+
+class StateEncoder:
+    """`encode_state`'s exact bytes, re-encoding only the deployments changed since last time.
+
+    YAML encoding is most of a write's cost; a deployment never changes except for its
+    `deleted` flag, so its text is kept and reused until it does.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[tuple[str, str], tuple[StoredDeployment, bool, str]] = {}
+
+    def encode(self, snapshot: Snapshot) -> bytes:
+        parts = [HEADER, _dump(snapshot.workspaces_and_tokens)]
+        parts.append("deployments:\n" if snapshot.deployments else "deployments: []\n")
+        texts: dict[tuple[str, str], tuple[StoredDeployment, bool, str]] = {}
+        for record, deleted in snapshot.deployments:
+            key = (record.workspace, record.deployment_key)
+            known = self._texts.get(key)
+            if known is not None and known[0] is record and known[1] == deleted:
+                text = known[2]
+            else:
+                text = _dump([{**record.to_api(), "deleted": deleted}])
+            texts[key] = (record, deleted, text)
+            parts.append(text)
+        self._texts = texts
+        return "".join(parts).encode("utf-8")
 
 
 def temp_file_pattern(path: Path) -> str:
@@ -171,10 +216,11 @@ class StateFile:
         self._pending: dict[int, Undo] = {}  # changes not on disk yet, oldest first
         self._last_failure = ""
         self._tasks: set[asyncio.Task[None]] = set()
+        self._encoder = StateEncoder()  # used by one write at a time (under the lock)
 
-    def _write(self, document: dict[str, Any]) -> None:
+    def _write(self, snapshot: Snapshot) -> None:
         writer = self._writer or write_atomically
-        writer(self.path, encode_state(document))
+        writer(self.path, self._encoder.encode(snapshot))
 
     async def save(self, store: DeploymentStore, undo: Undo) -> None:
         """Return once this change is on disk; raise a 5xx `ApiError` if it never will be."""
@@ -202,7 +248,7 @@ class StateFile:
                     f"failed ({self._last_failure}); nothing was changed."
                 )
             covered = self._made
-            snapshot = export_document(store)
+            snapshot = Snapshot.of(store)
             try:
                 await asyncio.to_thread(self._write, snapshot)
             except Exception as exc:
