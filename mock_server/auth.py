@@ -6,10 +6,11 @@ import re
 from datetime import datetime
 
 from mock_server.errors import Forbidden, Unauthorized
+from mock_server.models import BEARER_TOKEN_PATTERN
 from mock_server.store import DeploymentStore, Workspace
 
 REALM = 'Bearer realm="tango"'
-_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *")
+_BEARER = re.compile(rf"[Bb][Ee][Aa][Rr][Ee][Rr] +({BEARER_TOKEN_PATTERN}) *")
 
 
 def _challenge(error: str | None, description: str) -> Unauthorized:

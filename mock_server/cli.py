@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from mock_server.app import create_app
 from mock_server.config import MockSettings
 from mock_server.cors import normalise_origin
 from mock_server.fixtures import (
+    TOKEN_RULE,
     FixtureDocument,
     FixtureError,
     load_fixture_file,
@@ -22,6 +24,7 @@ from mock_server.fixtures import (
 )
 from mock_server.keys import STORE
 from mock_server.limits import add_limit_options, limit_settings
+from mock_server.models import BEARER_TOKEN_PATTERN
 from mock_server.persistence import StateFileError, load_state_file, write_state_file
 from mock_server.resources import demo_fixture_path
 from mock_server.server import serve_until_signalled
@@ -36,6 +39,8 @@ def _token_option(value: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"expected TOKEN=WORKSPACE, got {value!r}")
     if not value.isprintable():  # control characters, or bytes that are not UTF-8
         raise argparse.ArgumentTypeError(f"TOKEN=WORKSPACE must be printable text, got {value!r}")
+    if not re.fullmatch(BEARER_TOKEN_PATTERN, token):
+        raise argparse.ArgumentTypeError(f"in TOKEN=WORKSPACE, TOKEN must be {TOKEN_RULE}")
     return token, workspace
 
 

@@ -7,6 +7,7 @@ the problem, so a bad file stops the start-up with a message a human can act on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +16,16 @@ from typing import Any
 import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
 
-from mock_server.models import MAX_JSON_DEPTH, DeploymentKey, InitParameters, PythonClassPath
+from mock_server.models import (
+    BEARER_TOKEN_PATTERN,
+    MAX_JSON_DEPTH,
+    DeploymentKey,
+    InitParameters,
+    PythonClassPath,
+)
 from mock_server.store import DeploymentStore, StoredDeployment, TokenGrant
+
+TOKEN_RULE = "letters, digits and - . _ ~ + / only, optionally ending in = (RFC 6750)"
 
 
 class FixtureError(Exception):
@@ -49,8 +58,8 @@ class FixtureToken(BaseModel):
     @field_validator("token")
     @classmethod
     def _token_shape(cls, value: str) -> str:
-        if not value or any(ch.isspace() or not ch.isprintable() for ch in value):
-            raise ValueError("must be non-empty and hold no spaces or control characters")
+        if not re.fullmatch(BEARER_TOKEN_PATTERN, value):
+            raise ValueError(f"must be sendable as a bearer token: {TOKEN_RULE}")
         return value
 
 

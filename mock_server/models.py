@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 DEPLOYMENT_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 PYTHON_CLASS_PATH_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+BEARER_TOKEN_PATTERN = r"[A-Za-z0-9\-._~+/]+=*"
+"""RFC 6750's b64token: what `Authorization: Bearer <token>` can carry, so a token must match."""
 MAX_JSON_DEPTH = 64
 """Objects and arrays may nest this deep in a payload (the payload is level 1); deeper is a
 400 (body) or a fixture error: a fixed bound far from Python's recursion limit, so storing,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mock_server.auth import authenticate
+from mock_server.fixtures import build_store, parse_document
+from mock_server.models import BEARER_TOKEN_PATTERN
 from tests.conftest import DISABLED_TOKEN, EXPIRED_TOKEN, MLFLOW_PAYLOAD, auth
 from tests.envelope import assert_error
 
@@ -99,3 +105,16 @@ async def test_auth_comes_before_body_checks(client: TestClient[Any, Any]) -> No
     """A client without a token learns nothing about its body: 401, not 415/400/422."""
     response = await client.post("/api/deployment", data=b"not json")
     await assert_error(response, 401, "unauthorized")
+
+
+@settings(max_examples=200, deadline=None)
+@given(token=st.from_regex(BEARER_TOKEN_PATTERN, fullmatch=True))
+def test_every_token_a_fixture_accepts_can_authenticate(token: str) -> None:
+    """Fixtures and the Authorization parser share one token syntax: no unusable tokens."""
+    seed = parse_document(
+        {"workspaces": [{"name": "ws"}], "tokens": [{"token": token, "workspace": "ws"}]},
+        source="generated",
+    )
+    store = build_store(seed)
+    workspace = authenticate(f"Bearer {token}", store, datetime.now(UTC))
+    assert workspace.name == "ws"

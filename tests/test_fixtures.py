@@ -204,7 +204,15 @@ BAD_DOCUMENTS: dict[str, tuple[Any, list[str]]] = {
     ),
     "token with a space": (
         document(tokens=[{"token": "my tok", "workspace": "ws"}]),
-        ["tokens[0]", "token", "spaces"],
+        ["tokens[0]", "token", "bearer token", "RFC 6750"],
+    ),
+    "token a bearer header cannot carry": (
+        document(tokens=[{"token": "abc!123", "workspace": "ws"}]),
+        ["tokens[0]", "token", "bearer token"],
+    ),
+    "token with padding in the middle": (
+        document(tokens=[{"token": "ab=cd", "workspace": "ws"}]),
+        ["tokens[0]", "token", "bearer token"],
     ),
     "empty token": (
         document(tokens=[{"token": "", "workspace": "ws"}]),
