@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from mock_server import __version__
+from mock_server.admin import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER, AdminDecision, decide_admin
 from mock_server.app import create_app
 from mock_server.config import MockSettings
 from mock_server.cors import normalise_origin
@@ -22,6 +24,7 @@ from mock_server.fixtures import (
     merge_documents,
     with_extra_tokens,
 )
+from mock_server.journal import DEFAULT_JOURNAL_SIZE
 from mock_server.keys import STORE
 from mock_server.limits import add_limit_options, limit_settings
 from mock_server.models import BEARER_TOKEN_PATTERN
@@ -49,6 +52,18 @@ def _cors_origin_option(value: str) -> str:
         return normalise_origin(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _journal_size_option(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of entries (0 or more), got {value!r}")
+    return int(value)
+
+
+def _admin_token_option(value: str) -> str:
+    if not value or not value.isprintable() or any(ch.isspace() for ch in value):
+        raise argparse.ArgumentTypeError("the admin token must be printable, without spaces")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +108,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the state in this YAML file across restarts: loaded at start if it exists "
         "(then it wins over --fixtures), else created; rewritten atomically on every change",
     )
+    parser.add_argument(
+        "--journal-size",
+        type=_journal_size_option,
+        default=DEFAULT_JOURNAL_SIZE,
+        metavar="N",
+        help=f"requests kept in the journal (GET /_mock/requests); 0 keeps none "
+        f"(default: {DEFAULT_JOURNAL_SIZE})",
+    )
+    parser.add_argument(
+        "--admin-token",
+        type=_admin_token_option,
+        default=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        metavar="TOKEN",
+        help=f"admin calls (/_mock/...) must send it in {ADMIN_TOKEN_HEADER}; needed to serve "
+        f"the admin API on a non-loopback host (default: ${ADMIN_TOKEN_ENV}, else none)",
+    )
+    parser.add_argument(
+        "--no-admin", action="store_true", help="do not serve the admin API (/_mock/...) at all"
+    )
     add_limit_options(parser)
     parser.add_argument(
         "--log-level",
@@ -113,13 +147,16 @@ def load_seed(
     return with_extra_tokens(merged, tokens)
 
 
-def format_banner(url: str, store: DeploymentStore) -> str:
+def format_banner(url: str, store: DeploymentStore, *, admin: AdminDecision | None = None) -> str:
     """What a newcomer needs to paste a first curl command."""
     lines = [
         f"tango-mock {__version__}: TANGO Deployment API on {url}",
         f"  contract: {url}/openapi.yaml",
-        "  workspaces:",
     ]
+    if admin is not None:
+        state = f"{url}/_mock ({admin.reason})" if admin.enabled else admin.reason
+        lines.append(f"  admin API: {state}")
+    lines.append("  workspaces:")
     first_token: str | None = None
     for space in store.workspaces.values():
         tokens = [grant.token for grant in store.tokens.values() if grant.workspace == space.name]
@@ -151,7 +188,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         saved = None
         if args.state_file:
             saved = load_state_file(args.state_file, extra_tokens=args.token)
+        admin = decide_admin(args.host, admin_token=args.admin_token, disabled=args.no_admin)
         settings = MockSettings(
+            journal_size=args.journal_size,
+            admin_enabled=admin.enabled,
+            admin_token=args.admin_token,
             seed=seed,
             state_file=args.state_file,
             initial_state=saved,
@@ -168,10 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
     def announce(url: str) -> None:
-        print(format_banner(url, app[STORE]), flush=True)
+        print(format_banner(url, app[STORE], admin=admin), flush=True)
 
     try:
-        asyncio.run(serve_until_signalled(app, host=args.host, port=args.port, on_ready=announce))
+        # access_log=None: aiohttp's own access line would log query strings; the mock's
+        # observe middleware logs each request instead (mock_server.access, no secrets).
+        asyncio.run(
+            serve_until_signalled(
+                app, host=args.host, port=args.port, on_ready=announce, access_log=None
+            )
+        )
     except OSError as exc:
         print(
             f"tango-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mock_server.fixtures import FixtureDocument
+from mock_server.journal import DEFAULT_JOURNAL_SIZE
 from mock_server.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
 
 ONE_MIB = 1024 * 1024
@@ -30,3 +31,9 @@ class MockSettings:
     # start) replaces `seed` as the starting state, while `seed` stays what a reset restores.
     state_file: Path | None = None
     initial_state: FixtureDocument | None = None
+    # Admin API and request journal (README "Admin API, faults and the request journal"):
+    # --journal-size entries kept (0: no journal); --no-admin / a non-loopback host without
+    # --admin-token turn /_mock off; with an admin token every admin call must send it.
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    admin_enabled: bool = True
+    admin_token: str | None = None

@@ -8,12 +8,19 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from mock_server.config import MockSettings
+    from mock_server.faults import FaultBook
+    from mock_server.journal import RequestJournal
     from mock_server.persistence import StateFile
     from mock_server.store import DeploymentStore, Workspace
 
 SETTINGS: web.AppKey[MockSettings] = web.AppKey("settings")
 STORE: web.AppKey[DeploymentStore] = web.AppKey("store")
 STATE_FILE: web.AppKey[StateFile] = web.AppKey("state_file")
+JOURNAL: web.AppKey[RequestJournal] = web.AppKey("journal")
+FAULTS: web.AppKey[FaultBook] = web.AppKey("faults")
 
 # Per-request value set by the auth middleware for TANGO operations.
 WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")
+# Per-request values for the journal: the request id, and the body once something read it.
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
+RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body")

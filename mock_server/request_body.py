@@ -21,7 +21,7 @@ from mock_server.errors import (
     RequestTimeout,
     UnsupportedMediaType,
 )
-from mock_server.keys import SETTINGS
+from mock_server.keys import RAW_BODY, SETTINGS
 from mock_server.models import MAX_JSON_DEPTH
 
 _JSON_MEDIA_TYPE = "application/json"
@@ -35,8 +35,8 @@ def require_json_media_type(request: web.Request) -> None:
             "The request body must be sent with Content-Type: application/json."
         )
     if request.content_type.lower() != _JSON_MEDIA_TYPE:
-        raise UnsupportedMediaType(
-            f"Content-Type {request.content_type!r} is not supported; send application/json."
+        raise UnsupportedMediaType(  # the header as sent: aiohttp reads garbage as octet-stream
+            f"Content-Type {raw[:100]!r} is not supported; send application/json."
         )
     charset = request.charset
     if charset is not None and charset.lower().replace("_", "-") not in {"utf-8", "utf8"}:
@@ -79,7 +79,8 @@ async def read_body_bytes(request: web.Request, limit: int) -> bytes:
             f"The request body did not arrive within {seconds:g} seconds.",
             headers={"Connection": "close"},
         ) from None
-    return b"".join(chunks)
+    body = request[RAW_BODY] = b"".join(chunks)  # kept for the request journal
+    return body
 
 
 def _reject_constant(name: str) -> Any:

@@ -30,6 +30,16 @@ def spec_path() -> Path:
     return _find("openapi.yaml", "openapi.yaml")
 
 
+def admin_spec_path() -> Path:
+    """Path of mock_admin.yaml, the admin API's own spec (not part of the TANGO contract)."""
+    return _find("mock_admin.yaml", "mock_admin.yaml")
+
+
+@cache
+def admin_spec_text() -> str:
+    return admin_spec_path().read_text(encoding="utf-8")
+
+
 def demo_fixture_path() -> Path:
     """Path of the built-in demo fixture (fixtures/demo.yaml)."""
     return _find("demo.yaml", "fixtures/demo.yaml")

@@ -1,0 +1,157 @@
+"""The request journal: what clients sent and what they got, bounded, with secrets masked.
+
+Plain Python, no HTTP (the observe middleware feeds it). Recording costs O(1): an entry keeps
+references to the raw values and the masking and formatting happen only when someone reads
+the journal (`GET /_mock/requests`), so a busy server pays nothing for an unread journal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import parse_qsl
+
+DEFAULT_JOURNAL_SIZE = 1000
+# Bodies larger than this are summarised instead of kept, so the journal's memory is bounded
+# by about journal_size * JOURNAL_BODY_LIMIT bytes even when clients send 1 MiB bodies.
+JOURNAL_BODY_LIMIT = 64 * 1024
+MASK = "***"
+SECRET_KEY_PARTS = ("pat", "token", "secret", "password")
+
+
+def is_secret_key(key: str) -> bool:
+    """Keys naming credentials (Databricks `*_pat`, `token`, `client_secret`, `password`...)."""
+    lowered = key.lower()
+    return any(part in lowered for part in SECRET_KEY_PARTS)
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy of JSON data where every value under a secret-looking key, at any depth, is ***."""
+    if isinstance(value, dict):
+        return {
+            key: MASK if is_secret_key(str(key)) else mask_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value
+
+
+def masked_query(query_string: str) -> dict[str, str | list[str]]:
+    """The query string as an object (repeated names give lists), secret-looking names masked."""
+    result: dict[str, str | list[str]] = {}
+    for name, raw in parse_qsl(query_string, keep_blank_values=True):
+        value = MASK if is_secret_key(name) else raw
+        previous = result.get(name)
+        if previous is None:
+            result[name] = value
+        elif isinstance(previous, list):
+            previous.append(value)
+        else:
+            result[name] = [previous, value]
+    return result
+
+
+def describe_body(body: bytes | None, *, content_type: str, declared_length: int | None) -> Any:
+    """The body for the journal: masked JSON when it is JSON, otherwise a summary (never raw)."""
+    if body is None:
+        if not declared_length:
+            return None
+        return f"<{declared_length} bytes of {content_type or 'unknown type'}, not read>"
+    if not body:
+        return None
+    if len(body) > JOURNAL_BODY_LIMIT:
+        return f"<{len(body)} bytes of {content_type or 'unknown type'}, too large to keep>"
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return f"<{len(body)} bytes of {content_type or 'unknown type'}, not JSON>"
+    return mask_secrets(data)
+
+
+@dataclass(slots=True, frozen=True)
+class JournalEntry:
+    """One request as received and answered; raw values, formatted only when read."""
+
+    started_at: float  # seconds since the epoch
+    method: str
+    path: str
+    query_string: str
+    status: int
+    duration_ms: float
+    request_id: str
+    workspace: str | None
+    body: bytes | None
+    content_type: str
+    declared_length: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The public shape of an entry (`GET /_mock/requests`), with secrets masked."""
+        moment = datetime.fromtimestamp(self.started_at, UTC)
+        return {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "method": self.method,
+            "path": self.path,
+            "query": masked_query(self.query_string),
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "request_id": self.request_id,
+            "workspace": self.workspace,
+            "body": describe_body(
+                self.body, content_type=self.content_type, declared_length=self.declared_length
+            ),
+        }
+
+    def matches(self, *, method: str | None, path: str | None, workspace: str | None) -> bool:
+        """Filter of `GET /_mock/requests`: method (any case), path glob, exact workspace."""
+        if method is not None and self.method != method.upper():
+            return False
+        if path is not None and not fnmatchcase(self.path, path):
+            return False
+        return workspace is None or self.workspace == workspace
+
+
+class RequestJournal:
+    """The newest `size` entries, oldest first; recording is O(1) and drops the oldest."""
+
+    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+        if size < 0:
+            raise ValueError("the journal size cannot be negative")
+        self.size = size
+        self._entries: deque[JournalEntry] = deque(maxlen=size)
+
+    def record(self, entry: JournalEntry) -> None:
+        self._entries.append(entry)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(self._entries)
+
+    def find(
+        self,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        workspace: str | None = None,
+    ) -> list[JournalEntry]:
+        """Matching entries, oldest first."""
+        return [
+            entry
+            for entry in self._entries
+            if entry.matches(method=method, path=path, workspace=workspace)
+        ]
+
+    def clear(self, *, workspace: str | None = None) -> None:
+        """Forget every entry, or only those of one workspace."""
+        if workspace is None:
+            self._entries.clear()
+            return
+        kept: Iterable[JournalEntry] = [e for e in self._entries if e.workspace != workspace]
+        self._entries = deque(kept, maxlen=self.size)
