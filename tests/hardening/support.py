@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from dataclasses import replace
@@ -67,7 +68,7 @@ class LiveMock:
 
     def state(self) -> Snapshot:
         """A deep copy of the state, taken on the server's own loop."""
-        return self.server.call(lambda: json.loads(json.dumps(snapshot_store(self.app[STORE]))))
+        return self.server.call(lambda: copy.deepcopy(snapshot_store(self.app[STORE])))
 
 
 def check_envelope_parts(status: int, content_type: str, body: bytes, code: str | None) -> None:
