@@ -1,0 +1,133 @@
+"""pytest wiring of the contract suite: options, the run's lifetime, cleanup and the summary.
+
+    python -m pytest contract_tests --base-url URL --token TOKEN [--other-token TOKEN2]
+
+Without --base-url the suite starts this project's mock in-process and checks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from contract_tests import run as contract_run
+from contract_tests.client import TangoClient
+from contract_tests.run import ContractRun
+from contract_tests.settings import add_options, resolve
+
+_STACK = pytest.StashKey[ExitStack]()
+SUMMARY_LIST_LIMIT = 25
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_other_token: needs --other-token (isolation)")
+    settings = resolve(config)
+    stack = ExitStack()
+    run = contract_run.start(settings)
+    stack.callback(contract_run.finish)
+    stack.enter_context(contract_run.counting_requests(run.ledger.count_request))
+    config.stash[_STACK] = stack
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stack = config.stash.get(_STACK, None)
+    if stack is not None:
+        stack.close()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Delete every deployment the run created and did not delete itself."""
+    run = contract_run.current()
+    clients = {
+        identity.name: run.client(identity, purpose="cleanup") for identity in run.identities
+    }
+    for entry in run.ledger.live():
+        exchange = clients[entry.identity].delete(entry.key)
+        if exchange.status != 204:
+            run.ledger.cleanup_failed(entry.identity, entry.key, exchange.answer)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the run went, what it created and deleted, and what cleanup could not undo."""
+    run = contract_run.current()
+    verbose = terminalreporter.config.get_verbosity() > 0
+    write = terminalreporter.write_line
+    terminalreporter.section("TANGO contract run")
+    target = f"{run.base_url} (this project's mock, in-process)" if run.local_mock else run.base_url
+    settings = run.settings
+    write(f"server: {target}")
+    write(
+        f"profile: {settings.profile.name}, max examples {settings.max_examples} per operation, "
+        f"seed {settings.seed}, key prefix {settings.key_prefix}"
+    )
+    entries = list(run.ledger)
+    by_test = sum(1 for entry in entries if entry.deleted_by == "test")
+    by_cleanup = sum(1 for entry in entries if entry.deleted_by == "cleanup")
+    left = [entry for entry in entries if entry.deleted_by is None]
+    write(
+        f"created {len(entries)} deployments; deleted {by_test} during the tests and "
+        f"{by_cleanup} in cleanup; {len(left)} left; {run.ledger.requests_sent} HTTP requests"
+    )
+    shown = entries if verbose else entries[:SUMMARY_LIST_LIMIT]
+    for entry in shown:
+        state = f"deleted ({entry.deleted_by})" if entry.deleted_by else "NOT deleted"
+        problem = f": cleanup got {entry.cleanup_problem}" if entry.cleanup_problem else ""
+        write(f"  {entry.identity:<12} {entry.key}  {state}{problem}")
+    if len(shown) < len(entries):
+        write(f"  ... and {len(entries) - len(shown)} more (-v lists them all)")
+    if left:
+        write("Some deployments could not be deleted; remove them by hand (see above).", red=True)
+
+
+@pytest.fixture(scope="session")
+def run() -> ContractRun:
+    """The current contract run (target, identities, keys, ledger)."""
+    return contract_run.current()
+
+
+@pytest.fixture
+def client(run: ContractRun) -> TangoClient:
+    """Requests as --token."""
+    return run.client(run.owner)
+
+
+@pytest.fixture
+def other_client(run: ContractRun) -> TangoClient:
+    """Requests as --other-token (a different workspace); skips the test without one."""
+    if run.other is None:
+        pytest.skip(
+            "workspace isolation needs a second workspace: pass --other-token or TANGO_OTHER_TOKEN"
+        )
+    return run.client(run.other)
+
+
+@pytest.fixture
+def new_key(run: ContractRun) -> Callable[[str], str]:
+    """A factory of never-used keys under the run's prefix."""
+    return run.keys.new
+
+
+@pytest.fixture
+def created(
+    client: TangoClient, new_key: Callable[[str], str]
+) -> Iterator[Callable[..., dict[str, object]]]:
+    """Create a deployment that must succeed (201) and return the payload sent."""
+    from contract_tests.expect import expect_single, expect_status
+    from contract_tests.payloads import payload
+
+    def create(
+        label: str = "k", kind: str = "mlflow", via: TangoClient | None = None
+    ) -> dict[str, object]:
+        sent = payload(new_key(label), kind)
+        exchange = (via or client).create(sent)
+        expect_status(exchange, 201, "a valid new deployment")
+        expect_single(exchange, "the create answer")
+        return sent
+
+    yield create

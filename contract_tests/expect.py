@@ -1,0 +1,153 @@
+"""Assertions that say which rule broke, on which operation, with a curl line and the answer.
+
+A failure reads like:
+
+    createDeployment: a live key sent again must answer 409, got 201 Created
+      curl -i -X POST 'http://...' -H "Authorization: Bearer $TANGO_TOKEN" ...
+      response: 201 Created
+        Content-Type: application/json
+        body: [{"deployment_key": ...}]
+
+Only what the contract pins is checked: extra fields, other wording or codes, extra headers,
+a charset on the content type and key order are all accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from contract_tests.exchange import Exchange
+
+PAYLOAD_FIELDS = (
+    "deployment_key",
+    "registry_connector_class",
+    "registry_connector_init",
+    "server_proxy_class",
+    "server_proxy_init",
+)
+
+
+class ContractViolation(AssertionError):
+    """A server answer that breaks a rule of the contract."""
+
+
+def violation(exchange: Exchange, rule: str) -> NoReturn:
+    """Fail the test: `<operation>: <rule>` and then the request and the response."""
+    __tracebackhide__ = True
+    raise ContractViolation(f"{exchange.operation}: {rule}\n{exchange.describe()}")
+
+
+def expect_status(exchange: Exchange, expected: int, when: str) -> None:
+    """The exact status the contract gives `when`; error answers must also be envelopes."""
+    __tracebackhide__ = True
+    if exchange.status != expected:
+        prefix = "server error: " if exchange.status is not None and exchange.status >= 500 else ""
+        violation(exchange, f"{prefix}{when} must answer {expected}, got {exchange.answer}")
+    if expected >= 400:
+        expect_error_envelope(exchange, when)
+
+
+def expect_json(exchange: Exchange, what: str) -> Any:
+    """The body as JSON, sent as application/json (any parameters, e.g. a charset, allowed)."""
+    __tracebackhide__ = True
+    media_type = exchange.media_type()
+    if media_type != "application/json":
+        violation(
+            exchange, f"{what} must be sent as application/json, got Content-Type {media_type}"
+        )
+    try:
+        return exchange.json()
+    except ValueError as exc:
+        violation(exchange, f"{what} must be valid JSON ({exc})")
+
+
+def expect_error_envelope(exchange: Exchange, when: str) -> dict[str, Any]:
+    """Every error is a JSON object with a string `message` and a string `message_code`."""
+    __tracebackhide__ = True
+    rule = f"the error answer ({when}) must be the envelope {{message, message_code}}"
+    body = expect_json(exchange, f"the error answer ({when})")
+    if not isinstance(body, dict):
+        violation(exchange, f"{rule}, got a JSON {type(body).__name__}")
+    for name in ("message", "message_code"):
+        if not isinstance(body.get(name), str):
+            found = "missing" if name not in body else f"a {type(body[name]).__name__}"
+            violation(exchange, f"{rule}: '{name}' must be a string, got {found}")
+    return body
+
+
+def expect_array(exchange: Exchange, what: str, *, length: int | None = None) -> list[Any]:
+    """A JSON array (of exactly `length` items when given) of objects."""
+    __tracebackhide__ = True
+    body = expect_json(exchange, what)
+    if not isinstance(body, list):
+        violation(exchange, f"{what} must be a JSON array, got a JSON {type(body).__name__}")
+    if length is not None and len(body) != length:
+        violation(exchange, f"{what} must be an array of exactly {length}, got {len(body)} items")
+    for index, item in enumerate(body):
+        if not isinstance(item, dict):
+            violation(
+                exchange, f"{what}: item {index} must be an object, got {type(item).__name__}"
+            )
+    return body
+
+
+def expect_single(exchange: Exchange, what: str) -> dict[str, Any]:
+    """Create and get answer an array holding exactly one deployment."""
+    __tracebackhide__ = True
+    item: dict[str, Any] = expect_array(exchange, what, length=1)[0]
+    return item
+
+
+def expect_no_body(exchange: Exchange, when: str) -> None:
+    """A 204 carries no body (HTTP forbids one; TANGO's page shows one, the contract does not)."""
+    __tracebackhide__ = True
+    if exchange.response_body:
+        size = len(exchange.response_body)
+        violation(exchange, f"{when} must answer 204 with an empty body, got {size} bytes")
+
+
+def expect_deployment(
+    exchange: Exchange, item: Mapping[str, Any], payload: Mapping[str, Any], workspace: str | None
+) -> None:
+    """The five payload fields exactly as sent, plus the token's workspace (extras allowed)."""
+    __tracebackhide__ = True
+    for name in PAYLOAD_FIELDS:
+        if name not in item:
+            violation(exchange, f"the deployment must hold '{name}' as sent, but it is missing")
+        if item[name] != payload[name]:
+            violation(
+                exchange,
+                f"'{name}' must come back exactly as sent: sent {payload[name]!r}, "
+                f"got {item[name]!r}",
+            )
+    if not isinstance(item.get("workspace"), str) or not item["workspace"]:
+        violation(
+            exchange, f"the deployment must name its workspace, got {item.get('workspace')!r}"
+        )
+    if workspace is not None and item["workspace"] != workspace:
+        violation(
+            exchange,
+            f"the workspace must be the token's ({workspace!r}), got {item['workspace']!r}",
+        )
+
+
+def listed_keys(exchange: Exchange, what: str) -> list[str]:
+    """The deployment keys of a list answer, in order."""
+    __tracebackhide__ = True
+    return [str(item.get("deployment_key")) for item in expect_array(exchange, what)]
+
+
+def expect_listed(exchange: Exchange, key: str, when: str) -> dict[str, Any]:
+    __tracebackhide__ = True
+    items = expect_array(exchange, "the list")
+    for item in items:
+        if item.get("deployment_key") == key:
+            return dict(item)
+    violation(exchange, f"{when}, {key!r} must be in the list, but it is not")
+
+
+def expect_not_listed(exchange: Exchange, key: str, when: str) -> None:
+    __tracebackhide__ = True
+    if key in listed_keys(exchange, "the list"):
+        violation(exchange, f"{when}, {key!r} must not be in the list, but it is")

@@ -1,0 +1,58 @@
+"""Valid payloads (TANGO's own MLflow and Databricks examples, and a tricky one) under new keys."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_MLFLOW: dict[str, Any] = {
+    "registry_connector_class": (
+        "tango_shared.connectors.deployment.mlflow_registry_connector.MlflowModelRegistryConnector"
+    ),
+    "registry_connector_init": {
+        "model_registry_url": "http://mlflow.example.com:5000",
+        "tracking_server_url": "http://mlflow.example.com:5000",
+    },
+    "server_proxy_class": (
+        "tango_shared.connectors.deployment.mlflow_server_proxy.MlflowModelServerProxy"
+    ),
+    "server_proxy_init": {"server_proxy_url": "http://mlflow-serving.example.com:8080"},
+}
+
+_DATABRICKS: dict[str, Any] = {
+    "registry_connector_class": (
+        "tango_shared.connectors.databricks_registry_connector.DatabricksModelRegistryConnector"
+    ),
+    "registry_connector_init": {
+        "model_registry_url": "https://dbc-example.cloud.databricks.com",
+        "tracking_server_url": "https://dbc-example.cloud.databricks.com",
+        "tracking_server_pat": "dapi-example-tracking-pat",
+    },
+    "server_proxy_class": (
+        "tango_shared.connectors.databricks_server_proxy.DatabricksModelServerProxy"
+    ),
+    "server_proxy_init": {
+        "server_proxy_url": "https://dbc-example.cloud.databricks.com/serving-endpoints",
+        "server_proxy_pat": "dapi-example-serving-pat",
+    },
+}
+
+# Init values are "any JSON": nesting, every JSON type and non-ASCII text must survive as sent.
+_TRICKY: dict[str, Any] = {
+    "registry_connector_class": "_private.Module_2.Connector",
+    "registry_connector_init": {
+        "nested": {"list": [1, 2.5, -3, True, False, None, "x"], "empty": {}, "none": None},
+        "unicode": "Grüße, 東京, emoji \U0001f680",
+        "big": 9007199254740991,
+        "": "empty key",
+    },
+    "server_proxy_class": "a.b",
+    "server_proxy_init": {},
+}
+
+KINDS = {"mlflow": _MLFLOW, "databricks": _DATABRICKS, "tricky": _TRICKY}
+
+
+def payload(key: str, kind: str = "mlflow") -> dict[str, Any]:
+    """A valid DeploymentPayload of `kind` with `key` (a deep copy: tests may change it)."""
+    return {"deployment_key": key, **copy.deepcopy(KINDS[kind])}

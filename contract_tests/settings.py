@@ -1,0 +1,123 @@
+"""What one contract run targets and how hard it pushes: options, env fallbacks and profiles."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+import pytest
+
+DEFAULT_SEED = 20_240_601
+"""Fixed so two runs against the same server send the same generated data."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    """How many generated requests a run may send: the budget of one run."""
+
+    name: str
+    max_examples: int
+    stateful_scenarios: int
+    stateful_max_steps: int
+
+
+PROFILES = {
+    "default": Profile(
+        name="default", max_examples=25, stateful_scenarios=15, stateful_max_steps=6
+    ),
+    "deep": Profile(name="deep", max_examples=300, stateful_scenarios=150, stateful_max_steps=12),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSettings:
+    """The resolved options of one run (after command line, environment and profile)."""
+
+    base_url: str | None
+    token: str | None
+    other_token: str | None
+    profile: Profile
+    max_examples: int
+    seed: int
+    run_id: str
+
+    @property
+    def key_prefix(self) -> str:
+        """Every deployment key this run creates or touches starts with this."""
+        return f"ct-{self.run_id}-"
+
+    @property
+    def is_local(self) -> bool:
+        """No --base-url: the suite serves this project's mock itself."""
+        return self.base_url is None
+
+
+OPTIONS = (
+    ("--base-url", "TANGO_BASE_URL", "URL of the TANGO server to check (default: start the mock)"),
+    ("--token", "TANGO_TOKEN", "bearer token of the workspace the suite works in"),
+    ("--other-token", "TANGO_OTHER_TOKEN", "token of a second workspace (isolation tests)"),
+    ("--max-examples", "TANGO_MAX_EXAMPLES", "generated examples per operation (request budget)"),
+    ("--contract-profile", "TANGO_CONTRACT_PROFILE", "default (fast, CI) or deep (nightly)"),
+    ("--contract-seed", "TANGO_CONTRACT_SEED", f"data generation seed (default {DEFAULT_SEED})"),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the suite's options; reuse one another plugin (pytest-base-url) already added."""
+    group = parser.getgroup("tango-contract", "TANGO contract suite")
+    for flag, env, help_text in OPTIONS:
+        try:
+            group.addoption(flag, default=None, help=f"{help_text}; env {env}")
+        except ValueError:  # e.g. pytest-base-url owns --base-url: same meaning, keep theirs
+            continue
+
+
+def _option(config: pytest.Config, flag: str, env: str) -> str | None:
+    value = config.getoption(flag.lstrip("-").replace("-", "_"), default=None)
+    if value in (None, ""):
+        value = os.environ.get(env) or None
+    return None if value is None else str(value)
+
+
+def _positive_int(text: str | None, flag: str, default: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise pytest.UsageError(f"{flag} must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise pytest.UsageError(f"{flag} must be at least 1, got {value}")
+    return value
+
+
+def resolve(config: pytest.Config) -> RunSettings:
+    """Read the options (command line first, then environment) and check they fit together."""
+    values = {flag: _option(config, flag, env) for flag, env, _ in OPTIONS}
+    profile_name = values["--contract-profile"] or "default"
+    if profile_name not in PROFILES:
+        raise pytest.UsageError(
+            f"--contract-profile must be one of {', '.join(PROFILES)}, got {profile_name!r}"
+        )
+    profile = PROFILES[profile_name]
+    base_url = values["--base-url"]
+    if base_url is not None:
+        base_url = base_url.rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise pytest.UsageError(f"--base-url must start with http:// or https://: {base_url!r}")
+        if values["--token"] is None:
+            raise pytest.UsageError("--base-url needs --token (or TANGO_TOKEN)")
+        if values["--token"] == values["--other-token"]:
+            raise pytest.UsageError("--other-token must belong to a different workspace")
+    return RunSettings(
+        base_url=base_url,
+        token=values["--token"],
+        other_token=values["--other-token"],
+        profile=profile,
+        max_examples=_positive_int(
+            values["--max-examples"], "--max-examples", profile.max_examples
+        ),
+        seed=_positive_int(values["--contract-seed"], "--contract-seed", DEFAULT_SEED),
+        run_id=secrets.token_hex(4),
+    )

@@ -1,0 +1,78 @@
+"""Shapes and round trip: a deployment comes back exactly as created, in the token's workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from contract_tests.client import TangoClient
+from contract_tests.expect import (
+    expect_array,
+    expect_deployment,
+    expect_listed,
+    expect_single,
+    expect_status,
+    listed_keys,
+    violation,
+)
+from contract_tests.keys import MAX_KEY_LENGTH
+from contract_tests.payloads import payload
+
+
+@pytest.mark.parametrize("kind", ["mlflow", "databricks", "tricky"])
+def test_created_deployment_comes_back_exactly_from_create_get_and_list(
+    client: TangoClient, new_key: Callable[[str], str], kind: str
+) -> None:
+    sent = payload(new_key(kind), kind)
+    created = client.create(sent)
+    expect_status(created, 201, "a valid new deployment")
+    item = expect_single(created, "the create answer")
+    expect_deployment(created, item, sent, workspace=None)
+    workspace = item["workspace"]
+
+    fetched = client.get(sent["deployment_key"])
+    expect_status(fetched, 200, "getting a live deployment")
+    expect_deployment(fetched, expect_single(fetched, "the get answer"), sent, workspace)
+
+    listed = client.list()
+    expect_status(listed, 200, "listing the workspace")
+    entry = expect_listed(listed, sent["deployment_key"], "after a create")
+    expect_deployment(listed, entry, sent, workspace)
+
+
+def test_keys_of_every_allowed_shape_are_accepted(
+    client: TangoClient, new_key: Callable[[str], str]
+) -> None:
+    """Dots, underscores, dashes and the maximum length of 128 characters are all valid."""
+    base = new_key("Dots.under_score-Dash")
+    for key in (base, (base + "-" + "x" * MAX_KEY_LENGTH)[:MAX_KEY_LENGTH]):
+        sent = payload(key)
+        created = client.create(sent)
+        expect_status(created, 201, f"a valid key of {len(key)} characters")
+        fetched = client.get(key)
+        expect_status(fetched, 200, f"getting a deployment whose key has {len(key)} characters")
+        expect_deployment(fetched, expect_single(fetched, "the get answer"), sent, None)
+
+
+def test_list_answers_an_array_oldest_first(
+    client: TangoClient, created: Callable[..., dict[str, object]]
+) -> None:
+    first, second = created("older"), created("newer")
+    listed = client.list()
+    expect_status(listed, 200, "listing the workspace")
+    expect_array(listed, "the list answer")
+    keys = listed_keys(listed, "the list answer")
+    for sent in (first, second):
+        expect_listed(listed, str(sent["deployment_key"]), "after a create")
+    if keys.index(str(first["deployment_key"])) > keys.index(str(second["deployment_key"])):
+        violation(listed, "the list must be oldest first, but the newer deployment comes first")
+
+
+def test_a_charset_on_the_json_content_type_is_accepted(
+    client: TangoClient, new_key: Callable[[str], str]
+) -> None:
+    sent = payload(new_key("charset"))
+    created = client.create(sent, content_type="application/json; charset=utf-8")
+    expect_status(created, 201, "a create sent as application/json; charset=utf-8")
+    expect_deployment(created, expect_single(created, "the create answer"), sent, None)
