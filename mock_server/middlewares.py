@@ -65,7 +65,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """TANGO operations need a bearer token; its workspace goes into `request[WORKSPACE]`."""
     if request.match_info.route.name in OPERATIONS:
-        request[WORKSPACE] = authenticate(
-            request.headers.get("Authorization"), request.config_dict[STORE], utc_now()
-        )
+        # Two Authorization headers are joined, so they fail as malformed instead of the
+        # first one silently winning.
+        authorization = ", ".join(request.headers.getall("Authorization", [])) or None
+        request[WORKSPACE] = authenticate(authorization, request.config_dict[STORE], utc_now())
     return await handler(request)

@@ -21,7 +21,7 @@ from mock_server.errors import (
     RequestTimeout,
     UnsupportedMediaType,
 )
-from mock_server.keys import RAW_BODY, SETTINGS
+from mock_server.keys import SETTINGS
 from mock_server.models import MAX_JSON_DEPTH
 
 _JSON_MEDIA_TYPE = "application/json"
@@ -79,8 +79,7 @@ async def read_body_bytes(request: web.Request, limit: int) -> bytes:
             f"The request body did not arrive within {seconds:g} seconds.",
             headers={"Connection": "close"},
         ) from None
-    body = request[RAW_BODY] = b"".join(chunks)  # kept for the request journal
-    return body
+    return b"".join(chunks)
 
 
 def _reject_constant(name: str) -> Any:

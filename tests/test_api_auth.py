@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from mock_server.auth import authenticate
 from mock_server.fixtures import build_store, parse_document
 from mock_server.models import BEARER_TOKEN_PATTERN
-from tests.conftest import DISABLED_TOKEN, EXPIRED_TOKEN, MLFLOW_PAYLOAD, auth
+from tests.conftest import (
+    DISABLED_TOKEN,
+    EXPIRED_TOKEN,
+    MLFLOW_PAYLOAD,
+    OTHER_TOKEN,
+    TOKEN,
+    auth,
+)
 from tests.envelope import assert_error
 
 ITEM = "/api/deployment/mlflow-deployment-staging"
@@ -93,6 +100,19 @@ async def test_disabled_workspace_cannot_create(client: TestClient[Any, Any]) ->
     # The refused create left nothing behind: ws1 can still take the key.
     created = await client.post("/api/deployment", json=MLFLOW_PAYLOAD, headers=auth())
     assert created.status == 201
+
+
+@pytest.mark.parametrize(
+    "tokens", [(TOKEN, OTHER_TOKEN), (TOKEN, TOKEN), ("no-such-token", TOKEN)], ids=repr
+)
+async def test_two_authorization_headers_are_malformed(
+    client: TestClient[Any, Any], tokens: tuple[str, str]
+) -> None:
+    """Neither header silently wins: which workspace was meant is not knowable."""
+    headers = [("Authorization", f"Bearer {token}") for token in tokens]
+    response = await client.get("/api/deployment", headers=headers)
+    await assert_error(response, 401, "unauthorized")
+    assert 'error="invalid_request"' in response.headers["WWW-Authenticate"]
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])

@@ -375,6 +375,16 @@ async def test_other_content_type_is_415(client: TestClient[Any, Any], content_t
     await assert_error(response, 415, "unsupported_media_type")
 
 
+async def test_415_names_the_content_type_as_sent(client: TestClient[Any, Any]) -> None:
+    sent = "application/json, text/plain"
+    body = await assert_error(
+        await post_raw(client, json.dumps(MLFLOW_PAYLOAD).encode(), sent),
+        415,
+        "unsupported_media_type",
+    )
+    assert repr(sent) in body["message"]
+
+
 async def test_no_content_type_is_415(client: TestClient[Any, Any]) -> None:
     response = await post_raw(client, json.dumps(MLFLOW_PAYLOAD).encode(), None)
     await assert_error(response, 415, "unsupported_media_type")
