@@ -262,7 +262,7 @@ def test_bad_yaml_names_line_and_column(tmp_path: Path) -> None:
 
 def test_yaml_too_deep_to_read_is_a_fixture_error(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
-    path.write_text("workspaces: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    path.write_text("workspaces: " + "[" * 800 + "]" * 800 + "\n", encoding="utf-8")
     with pytest.raises(FixtureError, match=r"deep\.yaml: the YAML is nested too deeply"):
         load_fixture_file(path)
 

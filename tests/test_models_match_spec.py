@@ -210,7 +210,7 @@ CLASS_PATHS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(key=KEYS, class_path=CLASS_PATHS)
 def test_spec_and_model_agree_on_generated_strings(key: str, class_path: str) -> None:
     payload = changed(deployment_key=key, server_proxy_class=class_path)
