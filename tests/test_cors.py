@@ -185,6 +185,24 @@ async def test_error_answers_carry_cors_too(
     assert "www-authenticate" in comma_set(response.headers["Access-Control-Expose-Headers"])
 
 
+async def test_injected_faults_and_the_admin_api_work_across_origins(
+    cors_client: TestClient[Any, Any],
+) -> None:
+    faulted = await cors_client.get(
+        "/api/deployment", headers={**auth(), "Origin": APP_ORIGIN, "Prefer": "code=503"}
+    )
+    assert faulted.status == 503
+    assert faulted.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
+    assert "X-Request-Id" in faulted.headers
+
+    preflight = await cors_client.options(
+        "/_mock/reset", headers=preflight_headers(APP_ORIGIN, "POST", "x-mock-admin-token")
+    )
+    assert preflight.status == 204
+    assert comma_set(preflight.headers["Access-Control-Allow-Methods"]) == {"post"}
+    assert "x-mock-admin-token" in comma_set(preflight.headers["Access-Control-Allow-Headers"])
+
+
 async def test_any_origin(aiohttp_client: AiohttpClient) -> None:
     client = await make_client(aiohttp_client, "*")
     preflight = await client.options(
