@@ -12,6 +12,7 @@ import requests
 
 from contract_tests.exchange import Exchange
 from contract_tests.ledger import Ledger
+from contract_tests.raw_http import send_raw
 
 COLLECTION_PATH = "/api/deployment"
 JSON = "application/json"
@@ -106,11 +107,12 @@ class TangoClient:
         return exchange
 
     def _record(self, exchange: Exchange, body: bytes | None) -> None:
-        if exchange.operation == "createDeployment" and exchange.status == 201:
+        succeeded = exchange.status is not None and 200 <= exchange.status < 300
+        if exchange.operation == "createDeployment" and succeeded:
             key = _created_key(exchange, body)
             if key is not None:
                 self.ledger.created(self.identity.name, key)
-        elif exchange.operation == "deleteDeployment" and exchange.status == 204:
+        elif exchange.operation == "deleteDeployment" and succeeded:
             key = exchange.url.rsplit("/", 1)[-1]
             self.ledger.deleted(self.identity.name, unquote(key), by=self.purpose)
 
@@ -152,6 +154,32 @@ class TangoClient:
 
     def delete(self, key: str, *, authorization: str | None = "default") -> Exchange:
         return self.send("deleteDeployment", "DELETE", item_path(key), authorization=authorization)
+
+    def delete_reading_every_byte(self, key: str) -> Exchange:
+        """DELETE over a bare socket, so a body sent after a 204 shows up in the exchange."""
+        url = f"{self.base_url}{item_path(key)}"
+        headers = {"Authorization": self.identity.authorization}
+        pending = Exchange(
+            operation="deleteDeployment",
+            method="DELETE",
+            url=url,
+            request_headers=headers,
+            request_body=None,
+            secrets=self.secrets,
+        )
+        try:
+            raw = send_raw(url, "DELETE", headers)
+        except (OSError, ConnectionError) as exc:
+            return replace(pending, transport_error=f"{type(exc).__name__}: {exc}")
+        exchange = replace(
+            pending,
+            status=raw.status,
+            reason=raw.reason,
+            response_headers=raw.headers,
+            response_body=raw.body,
+        )
+        self._record(exchange, None)
+        return exchange
 
 
 def _chunks(body: bytes, size: int = 65536) -> Iterator[bytes]:

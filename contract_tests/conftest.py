@@ -7,13 +7,17 @@ Without --base-url the suite starts this project's mock in-process and checks it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from contract_tests import run as contract_run
 from contract_tests.client import TangoClient
+from contract_tests.expect import ContractViolation, expect_success
+from contract_tests.payloads import MakeDeployment, payload
 from contract_tests.run import ContractRun
 from contract_tests.settings import add_options, resolve
 
@@ -26,7 +30,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "needs_other_token: needs --other-token (isolation)")
     settings = resolve(config)
     stack = ExitStack()
     run = contract_run.start(settings)
@@ -49,7 +52,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     }
     for entry in run.ledger.live():
         exchange = clients[entry.identity].delete(entry.key)
-        if exchange.status != 204:
+        if exchange.status is None or not 200 <= exchange.status < 300:
             run.ledger.cleanup_failed(entry.identity, entry.key, exchange.answer)
 
 
@@ -85,6 +88,23 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         write("Some deployments could not be deleted; remove them by hand (see above).", red=True)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A broken contract rule is reported as its message and the test line, not a traceback."""
+    report = yield
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None and isinstance(excinfo.value, ContractViolation):
+        where = [
+            f"{entry.path}:{entry.lineno + 1}"
+            for entry in excinfo.traceback
+            if Path(str(entry.path)).name.startswith(("test_", "conftest"))
+        ]
+        report.longrepr = f"{excinfo.value}\n  (at {where[-1] if where else item.nodeid})"
+    return report
+
+
 @pytest.fixture(scope="session")
 def run() -> ContractRun:
     """The current contract run (target, identities, keys, ledger)."""
@@ -114,20 +134,17 @@ def new_key(run: ContractRun) -> Callable[[str], str]:
 
 
 @pytest.fixture
-def created(
-    client: TangoClient, new_key: Callable[[str], str]
-) -> Iterator[Callable[..., dict[str, object]]]:
-    """Create a deployment that must succeed (201) and return the payload sent."""
-    from contract_tests.expect import expect_single, expect_status
-    from contract_tests.payloads import payload
+def created(client: TangoClient, new_key: Callable[[str], str]) -> MakeDeployment:
+    """Create a deployment as a test's setup and return the payload sent.
+
+    Any 2xx will do here: the create rules themselves (201, array of one) are test_round_trip's.
+    """
 
     def create(
         label: str = "k", kind: str = "mlflow", via: TangoClient | None = None
-    ) -> dict[str, object]:
+    ) -> dict[str, Any]:
         sent = payload(new_key(label), kind)
-        exchange = (via or client).create(sent)
-        expect_status(exchange, 201, "a valid new deployment")
-        expect_single(exchange, "the create answer")
+        expect_success((via or client).create(sent), "creating a valid new deployment (setup)")
         return sent
 
-    yield create
+    return create

@@ -48,6 +48,13 @@ def expect_status(exchange: Exchange, expected: int, when: str) -> None:
         expect_error_envelope(exchange, when)
 
 
+def expect_success(exchange: Exchange, when: str) -> None:
+    """Setup steps accept any 2xx, so one wrong status fails its own test and not every other."""
+    __tracebackhide__ = True
+    if exchange.status is None or not 200 <= exchange.status < 300:
+        violation(exchange, f"{when} must succeed, got {exchange.answer}")
+
+
 def expect_json(exchange: Exchange, what: str) -> Any:
     """The body as JSON, sent as application/json (any parameters, e.g. a charset, allowed)."""
     __tracebackhide__ = True
@@ -105,6 +112,9 @@ def expect_no_body(exchange: Exchange, when: str) -> None:
     if exchange.response_body:
         size = len(exchange.response_body)
         violation(exchange, f"{when} must answer 204 with an empty body, got {size} bytes")
+    length = exchange.header("Content-Length")
+    if length is not None and length.strip() != "0":
+        violation(exchange, f"{when} must answer 204 without a body, got Content-Length {length}")
 
 
 def expect_deployment(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 _MLFLOW: dict[str, Any] = {
@@ -49,6 +50,9 @@ _TRICKY: dict[str, Any] = {
     "server_proxy_class": "a.b",
     "server_proxy_init": {},
 }
+
+MakeDeployment = Callable[..., dict[str, Any]]
+"""The `created` fixture: create a valid deployment (label, kind, via=client), get its payload."""
 
 KINDS = {"mlflow": _MLFLOW, "databricks": _DATABRICKS, "tricky": _TRICKY}
 

@@ -12,7 +12,7 @@ import pytest
 
 from contract_tests.client import TangoClient
 from contract_tests.exchange import Exchange
-from contract_tests.expect import expect_status, violation
+from contract_tests.expect import expect_status, expect_success, violation
 from contract_tests.payloads import payload
 from contract_tests.run import ContractRun
 
@@ -29,7 +29,7 @@ IDS = ["none", "malformed", "non-bearer", "unknown"]
 def live_key(run: ContractRun) -> str:
     """One live deployment the refused GET and DELETE requests point at."""
     key = run.keys.new("auth")
-    expect_status(run.client().create(payload(key)), 201, "a valid new deployment")
+    expect_success(run.client().create(payload(key)), "creating a valid new deployment (setup)")
     return key
 
 

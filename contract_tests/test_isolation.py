@@ -5,8 +5,6 @@ Skipped, with the reason shown in the summary, when no second token is given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from contract_tests.client import TangoClient
 from contract_tests.expect import (
     expect_deployment,
@@ -16,11 +14,11 @@ from contract_tests.expect import (
     expect_status,
     violation,
 )
-from contract_tests.payloads import payload
+from contract_tests.payloads import MakeDeployment, payload
 
 
 def test_another_workspace_cannot_get_list_or_delete_it(
-    client: TangoClient, other_client: TangoClient, created: Callable[..., dict[str, object]]
+    client: TangoClient, other_client: TangoClient, created: MakeDeployment
 ) -> None:
     mine = created("isolated")
     key = str(mine["deployment_key"])
@@ -37,7 +35,7 @@ def test_another_workspace_cannot_get_list_or_delete_it(
 
 
 def test_the_same_key_in_two_workspaces_names_two_deployments(
-    client: TangoClient, other_client: TangoClient, created: Callable[..., dict[str, object]]
+    client: TangoClient, other_client: TangoClient, created: MakeDeployment
 ) -> None:
     mine = created("shared-key")
     key = str(mine["deployment_key"])

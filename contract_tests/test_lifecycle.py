@@ -12,11 +12,11 @@ from contract_tests.expect import (
     expect_single,
     expect_status,
 )
-from contract_tests.payloads import payload
+from contract_tests.payloads import MakeDeployment, payload
 
 
 def test_a_live_key_sent_again_is_409_and_the_original_stays(
-    client: TangoClient, created: Callable[..., dict[str, object]]
+    client: TangoClient, created: MakeDeployment
 ) -> None:
     original = created("dup")
     key = str(original["deployment_key"])
@@ -29,11 +29,11 @@ def test_a_live_key_sent_again_is_409_and_the_original_stays(
 
 
 def test_soft_delete_answers_204_and_retires_the_key_for_good(
-    client: TangoClient, created: Callable[..., dict[str, object]]
+    client: TangoClient, created: MakeDeployment
 ) -> None:
     original = created("delete")
     key = str(original["deployment_key"])
-    deleted = client.delete(key)
+    deleted = client.delete_reading_every_byte(key)
     expect_status(deleted, 204, "deleting a live deployment")
     expect_no_body(deleted, "deleting a live deployment")
 

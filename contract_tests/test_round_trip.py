@@ -17,7 +17,7 @@ from contract_tests.expect import (
     violation,
 )
 from contract_tests.keys import MAX_KEY_LENGTH
-from contract_tests.payloads import payload
+from contract_tests.payloads import MakeDeployment, payload
 
 
 @pytest.mark.parametrize("kind", ["mlflow", "databricks", "tricky"])
@@ -55,9 +55,7 @@ def test_keys_of_every_allowed_shape_are_accepted(
         expect_deployment(fetched, expect_single(fetched, "the get answer"), sent, None)
 
 
-def test_list_answers_an_array_oldest_first(
-    client: TangoClient, created: Callable[..., dict[str, object]]
-) -> None:
+def test_list_answers_an_array_oldest_first(client: TangoClient, created: MakeDeployment) -> None:
     first, second = created("older"), created("newer")
     listed = client.list()
     expect_status(listed, 200, "listing the workspace")
