@@ -30,7 +30,9 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
             fault_middleware,  # Prefer header and admin fault rules, after auth
         ],
         client_max_size=settings.max_body_bytes + 1,
-        handler_args=handler_options(settings),
+        # access_log None: aiohttp's own access line shows query strings (secrets), whatever
+        # runner serves the app; observe_middleware writes mock_server.access lines instead.
+        handler_args={**handler_options(settings), "access_log": None},
     )
     app[SETTINGS] = settings
     app[JOURNAL] = RequestJournal(settings.journal_size)

@@ -212,13 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_banner(url, app[STORE], admin=admin), flush=True)
 
     try:
-        # access_log=None: aiohttp's own access line would log query strings; the mock's
-        # observe middleware logs each request instead (mock_server.access, no secrets).
-        asyncio.run(
-            serve_until_signalled(
-                app, host=args.host, port=args.port, on_ready=announce, access_log=None
-            )
-        )
+        asyncio.run(serve_until_signalled(app, host=args.host, port=args.port, on_ready=announce))
     except OSError as exc:
         print(
             f"tango-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",

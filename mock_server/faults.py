@@ -25,7 +25,7 @@ class FaultRuleInput(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     method: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,16}$")
-    path: str = Field(min_length=1, max_length=2048, pattern=r"^/")
+    path: str = Field(min_length=1, max_length=2048, pattern=r"^[/*]")
     status: int | None = Field(default=None, ge=200, le=599)
     body: Any = None
     delay_ms: int | None = Field(default=None, ge=0, le=MAX_DELAY_MS)

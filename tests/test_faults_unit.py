@@ -1,0 +1,144 @@
+"""FaultBook, rule validation and `Prefer` parsing, without HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from mock_server.faults import (
+    MAX_DELAY_MS,
+    NO_PREFERENCE,
+    FaultBook,
+    FaultRuleInput,
+    InvalidPreference,
+    Preference,
+    parse_prefer,
+)
+
+
+def rule(**fields: Any) -> FaultRuleInput:
+    return FaultRuleInput.model_validate({"path": "/api/deployment*", **fields})
+
+
+def test_rules_match_on_method_path_glob_and_workspace() -> None:
+    book = FaultBook()
+    book.add(rule(method="post", status=500, workspace="ws2"))
+    assert book.take("GET", "/api/deployment", "ws2") is None
+    assert book.take("POST", "/api/deployment", "ws1") is None
+    assert book.take("POST", "/other", "ws2") is None
+    fired = book.take("POST", "/api/deployment", "ws2")
+    assert fired is not None and fired.status == 500 and fired.hits == 1
+
+
+def test_an_n_shot_rule_fires_n_times_then_is_gone() -> None:
+    book = FaultBook()
+    added = book.add(rule(status=503, times=2))
+    assert [book.take("GET", "/api/deployment/x", None) is added for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert book.rules() == []
+
+
+def test_the_first_rule_that_fires_wins_and_later_ones_are_kept() -> None:
+    book = FaultBook()
+    first = book.add(rule(status=500, times=1))
+    second = book.add(rule(status=502))
+    assert book.take("GET", "/api/deployment", None) is first
+    assert book.take("GET", "/api/deployment", None) is second
+    assert [r.id for r in book.rules()] == [second.id]
+
+
+def test_probability_with_a_seed_is_repeatable_and_roughly_right() -> None:
+    def draws(seed: int) -> list[bool]:
+        book = FaultBook()
+        book.add(rule(status=503, probability=0.3, seed=seed))
+        return [book.take("GET", "/api/deployment", None) is not None for _ in range(400)]
+
+    first = draws(7)
+    assert first == draws(7)
+    assert 60 < sum(first) < 180  # 400 draws at 0.3: ~120 expected
+    never = FaultBook()
+    never.add(rule(status=503, probability=0.0))
+    assert all(never.take("GET", "/api/deployment", None) is None for _ in range(50))
+
+
+def test_a_probabilistic_miss_does_not_use_up_times() -> None:
+    book = FaultBook()
+    added = book.add(rule(status=503, probability=0.5, times=3, seed=1))
+    fired = [book.take("GET", "/api/deployment", None) for _ in range(100)]
+    assert sum(result is added for result in fired) == 3
+    assert added.times_left == 0 and book.rules() == []
+
+
+def test_remove_and_clear_by_workspace() -> None:
+    book = FaultBook()
+    one = book.add(rule(status=500, workspace="ws1"))
+    two = book.add(rule(status=500, workspace="ws2"))
+    three = book.add(rule(delay_ms=5))
+    assert book.remove(one.id) and not book.remove(one.id)
+    book.clear(workspace="ws2")
+    assert book.rules() == [three]
+    assert two not in book.rules()
+    book.clear()
+    assert book.rules() == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},  # neither status nor delay
+        {"status": 199},
+        {"status": 600},
+        {"status": True},
+        {"status": "503"},
+        {"delay_ms": -1},
+        {"delay_ms": MAX_DELAY_MS + 1},
+        {"status": 503, "times": 0},
+        {"status": 503, "probability": 1.5},
+        {"body": {"a": 1}, "delay_ms": 5},  # a body needs a status
+        {"status": 204, "body": "x"},
+        {"status": 503, "method": "G ET"},
+        {"status": 503, "unknown": 1},
+        {"status": 503, "path": "api/deployment"},
+    ],
+)
+def test_invalid_rules_are_refused(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        rule(**fields)
+
+
+def test_a_rule_shows_its_body_only_when_it_has_one() -> None:
+    book = FaultBook()
+    without = book.add(rule(status=503)).to_json()
+    with_null = book.add(rule(status=200, body=None)).to_json()
+    assert "body" not in without
+    assert with_null["body"] is None and with_null["id"] == "fault-2"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (["code=503"], Preference(code=503)),
+        (["delay=250"], Preference(delay_ms=250)),
+        (["code=503, delay=100"], Preference(code=503, delay_ms=100)),
+        (["return=minimal", 'Code="429"; foo=bar'], Preference(code=429)),
+        (["respond-async, wait=5"], NO_PREFERENCE),
+        ([""], NO_PREFERENCE),
+    ],
+)
+def test_prefer_reads_code_and_delay_and_ignores_other_preferences(
+    headers: list[str], expected: Preference
+) -> None:
+    assert parse_prefer(headers) == expected
+
+
+@pytest.mark.parametrize(
+    "header", ["code=200", "code=600", "code=abc", "code=", "delay=-5", "delay=60001", "delay=1.5"]
+)
+def test_prefer_values_out_of_range_are_errors(header: str) -> None:
+    with pytest.raises(InvalidPreference):
+        parse_prefer([header])
