@@ -19,6 +19,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGED_FILES = {
     "mock_server/_data/openapi.yaml": REPO_ROOT / "openapi.yaml",
+    "mock_server/_data/mock_admin.yaml": REPO_ROOT / "mock_admin.yaml",
     "mock_server/_data/demo.yaml": REPO_ROOT / "fixtures" / "demo.yaml",
 }
 BUILD_TIMEOUT = 180
