@@ -26,7 +26,7 @@ from mock_server.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from mock_server.faults import FaultRuleInput
+from mock_server.faults import FaultRuleInput, TooManyRules
 from mock_server.fixtures import FixtureDocument, FixtureError, export_document, parse_document
 from mock_server.keys import FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.persistence import save_state
@@ -215,7 +215,13 @@ async def add_fault(request: web.Request) -> web.Response:
     except ValidationError as exc:
         errors = _rule_errors(exc)
         raise ValidationFailed("The fault rule is invalid.", extra={"errors": errors}) from None
-    rule = request.config_dict[FAULTS].add(spec)
+    try:
+        rule = request.config_dict[FAULTS].add(spec)
+    except TooManyRules as exc:
+        raise ValidationFailed(
+            f"The fault rule was not added: {exc}; delete some first.",
+            extra={"errors": [{"field": "", "message": str(exc)}]},
+        ) from None
     location = f"{ADMIN_PREFIX}/faults/{rule.id}"
     return json_response(rule.to_json(), status=201, headers={"Location": location})
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # No injected delay may exceed this: a forgotten `delay=600000` must not hang a test suite.
 MAX_DELAY_MS = 60_000
+# Every API request scans the rules: a runaway test adding rules must not slow it unboundedly.
+MAX_FAULT_RULES = 1000
 NO_BODY_STATUSES = frozenset({204, 205, 304})
 
 
@@ -93,14 +95,21 @@ class FaultRule:
         return data
 
 
+class TooManyRules(Exception):
+    """The fault book already holds `MAX_FAULT_RULES` rules."""
+
+
 class FaultBook:
     """The active rules, checked in the order they were added; the first that fires wins."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_rules: int = MAX_FAULT_RULES) -> None:
+        self.max_rules = max_rules
         self._rules: list[FaultRule] = []
         self._next_id = 1
 
     def add(self, spec: FaultRuleInput) -> FaultRule:
+        if len(self._rules) >= self.max_rules:
+            raise TooManyRules(f"at most {self.max_rules} fault rules can be active at once")
         rule = FaultRule(
             id=f"fault-{self._next_id}",
             path=spec.path,

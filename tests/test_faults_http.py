@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import MLFLOW_PAYLOAD, OTHER_TOKEN, auth
+from mock_server import MockSettings, create_app
+from mock_server.faults import FaultBook
+from mock_server.keys import FAULTS
+from tests.conftest import MLFLOW_PAYLOAD, OTHER_TOKEN, AiohttpClient, auth, seed_document
 from tests.envelope import assert_error
 
 SPEC_NOT_FOUND = "No deployment with this key exists in this workspace."
@@ -205,3 +208,15 @@ async def test_admin_and_spec_paths_are_never_faulted(client: TestClient[Any, An
     assert (await client.get("/openapi.json")).status == 200
     assert (await client.get("/_mock/faults", headers={"Prefer": "code=500"})).status == 200
     assert (await client.get("/api/deployment", headers=auth())).status == 503
+
+
+async def test_the_number_of_rules_is_bounded(aiohttp_client: AiohttpClient) -> None:
+    app = create_app(MockSettings(seed=seed_document()))
+    app[FAULTS] = FaultBook(max_rules=3)
+    client = await aiohttp_client(app)
+    for _ in range(3):
+        await add_rule(client, path="/nowhere", delay_ms=1)
+    refused = await client.post("/_mock/faults", json={"path": "/x", "status": 500})
+    body = await assert_error(refused, 422, "validation_error")
+    assert "at most 3" in body["message"]
+    assert len(await (await client.get("/_mock/faults")).json()) == 3

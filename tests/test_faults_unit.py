@@ -14,6 +14,7 @@ from mock_server.faults import (
     FaultRuleInput,
     InvalidPreference,
     Preference,
+    TooManyRules,
     parse_prefer,
 )
 
@@ -142,3 +143,13 @@ def test_prefer_reads_code_and_delay_and_ignores_other_preferences(
 def test_prefer_values_out_of_range_are_errors(header: str) -> None:
     with pytest.raises(InvalidPreference):
         parse_prefer([header])
+
+
+def test_the_book_holds_a_bounded_number_of_rules() -> None:
+    book = FaultBook(max_rules=2)
+    book.add(rule(status=500))
+    book.add(rule(status=500))
+    with pytest.raises(TooManyRules):
+        book.add(rule(status=500))
+    book.clear()
+    assert book.add(rule(status=500)).id == "fault-3"

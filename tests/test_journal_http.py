@@ -151,3 +151,15 @@ async def test_a_body_with_text_utf8_cannot_encode_does_not_break_the_journal(
     [entry] = await journal(client)
     assert entry["status"] == 400
     assert entry["body"] == {"deployment_key": "\ud800"}
+
+
+async def test_a_body_nested_too_deeply_is_summarised_not_a_500(
+    client: TestClient[Any, Any],
+) -> None:
+    deep = b"[" * 900 + b"]" * 900
+    sent = await client.post(
+        "/api/deployment", data=deep, headers={**auth(), "Content-Type": "application/json"}
+    )
+    assert sent.status == 400
+    [entry] = await journal(client)
+    assert entry["body"] == "<1800 bytes of JSON nested too deeply to show>"
