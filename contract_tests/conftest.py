@@ -38,6 +38,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STACK] = stack
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, with one clear line, when the server cannot be reached at all."""
+    run = contract_run.current()
+    probe = run.client().list(authorization=None)
+    if probe.status is None:
+        pytest.exit(
+            f"cannot reach the TANGO server at {run.base_url}: {probe.answer}", returncode=1
+        )
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     stack = config.stash.get(_STACK, None)
     if stack is not None:
@@ -96,13 +106,21 @@ def pytest_runtest_makereport(
     report = yield
     excinfo = call.excinfo
     if report.failed and excinfo is not None and isinstance(excinfo.value, ContractViolation):
+        root = item.config.rootpath
         where = [
-            f"{entry.path}:{entry.lineno + 1}"
+            f"{_relative(Path(str(entry.path)), root)}:{entry.lineno + 1}"
             for entry in excinfo.traceback
             if Path(str(entry.path)).name.startswith(("test_", "conftest"))
         ]
         report.longrepr = f"{excinfo.value}\n  (at {where[-1] if where else item.nodeid})"
     return report
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 @pytest.fixture(scope="session")

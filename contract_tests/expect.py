@@ -148,16 +148,28 @@ def listed_keys(exchange: Exchange, what: str) -> list[str]:
     return [str(item.get("deployment_key")) for item in expect_array(exchange, what)]
 
 
-def expect_listed(exchange: Exchange, key: str, when: str) -> dict[str, Any]:
+def expect_listed(exchange: Exchange, key: str, where: str) -> dict[str, Any]:
+    """The list holds `key`; returns its entry. `where` reads like "the owner's list"."""
     __tracebackhide__ = True
-    items = expect_array(exchange, "the list")
-    for item in items:
+    for item in expect_array(exchange, "the list answer"):
         if item.get("deployment_key") == key:
             return dict(item)
-    violation(exchange, f"{when}, {key!r} must be in the list, but it is not")
+    violation(exchange, f"{key!r} must be in {where}, but it is not")
 
 
-def expect_not_listed(exchange: Exchange, key: str, when: str) -> None:
+def expect_not_listed(exchange: Exchange, key: str, where: str) -> None:
     __tracebackhide__ = True
-    if key in listed_keys(exchange, "the list"):
-        violation(exchange, f"{when}, {key!r} must not be in the list, but it is")
+    if key in listed_keys(exchange, "the list answer"):
+        violation(exchange, f"{key!r} must not be in {where}, but it is")
+
+
+def expect_all_in_workspace(exchange: Exchange, workspace: str) -> None:
+    """A list shows the token's workspace only: no entry may name another one."""
+    __tracebackhide__ = True
+    for item in expect_array(exchange, "the list answer"):
+        if item.get("workspace") != workspace:
+            violation(
+                exchange,
+                f"the list must hold only the token's workspace ({workspace!r}), but "
+                f"{item.get('deployment_key')!r} is in {item.get('workspace')!r}",
+            )

@@ -23,10 +23,12 @@ class Profile:
 
 
 PROFILES = {
+    # CI on every change: about 10 s and ~600 requests against the local mock.
     "default": Profile(
-        name="default", max_examples=25, stateful_scenarios=15, stateful_max_steps=6
+        name="default", max_examples=50, stateful_scenarios=30, stateful_max_steps=6
     ),
-    "deep": Profile(name="deep", max_examples=300, stateful_scenarios=150, stateful_max_steps=12),
+    # Nightly: about ten times the requests, longer linked sequences.
+    "deep": Profile(name="deep", max_examples=500, stateful_scenarios=200, stateful_max_steps=12),
 }
 
 

@@ -25,13 +25,13 @@ def test_another_workspace_cannot_get_list_or_delete_it(
     expect_status(other_client.get(key), 404, "another workspace getting this deployment")
     listed = other_client.list()
     expect_status(listed, 200, "another workspace listing its deployments")
-    expect_not_listed(listed, key, "in another workspace's list")
+    expect_not_listed(listed, key, "another workspace's list")
     expect_status(other_client.delete(key), 404, "another workspace deleting this deployment")
 
     fetched = client.get(key)
     expect_status(fetched, 200, "the owner getting it after another workspace tried to delete it")
     expect_deployment(fetched, expect_single(fetched, "the get answer"), mine, None)
-    expect_listed(client.list(), key, "after another workspace tried to delete it")
+    expect_listed(client.list(), key, "the owner's list after another workspace's delete")
 
 
 def test_the_same_key_in_two_workspaces_names_two_deployments(

@@ -40,7 +40,7 @@ def test_soft_delete_answers_204_and_retires_the_key_for_good(
     expect_status(client.get(key), 404, "getting a deleted deployment")
     listed = client.list()
     expect_status(listed, 200, "listing the workspace")
-    expect_not_listed(listed, key, "after a delete")
+    expect_not_listed(listed, key, "the list after its delete")
     expect_status(client.create(original), 409, "creating again under a deleted (retired) key")
     expect_status(client.delete(key), 404, "deleting an already deleted deployment")
     expect_status(client.get(key), 404, "getting a deleted key after a refused re-create")

@@ -8,6 +8,7 @@ import pytest
 
 from contract_tests.client import TangoClient
 from contract_tests.expect import (
+    expect_all_in_workspace,
     expect_array,
     expect_deployment,
     expect_listed,
@@ -37,8 +38,9 @@ def test_created_deployment_comes_back_exactly_from_create_get_and_list(
 
     listed = client.list()
     expect_status(listed, 200, "listing the workspace")
-    entry = expect_listed(listed, sent["deployment_key"], "after a create")
+    entry = expect_listed(listed, sent["deployment_key"], "the list after its create")
     expect_deployment(listed, entry, sent, workspace)
+    expect_all_in_workspace(listed, workspace)
 
 
 def test_keys_of_every_allowed_shape_are_accepted(
@@ -62,7 +64,7 @@ def test_list_answers_an_array_oldest_first(client: TangoClient, created: MakeDe
     expect_array(listed, "the list answer")
     keys = listed_keys(listed, "the list answer")
     for sent in (first, second):
-        expect_listed(listed, str(sent["deployment_key"]), "after a create")
+        expect_listed(listed, str(sent["deployment_key"]), "the list after its create")
     if keys.index(str(first["deployment_key"])) > keys.index(str(second["deployment_key"])):
         violation(listed, "the list must be oldest first, but the newer deployment comes first")
 
