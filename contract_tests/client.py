@@ -16,7 +16,7 @@ from contract_tests.raw_http import send_raw
 
 COLLECTION_PATH = "/api/deployment"
 JSON = "application/json"
-REQUEST_TIMEOUT_SECONDS = 30.0
+REQUEST_TIMEOUT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,7 @@ class TangoClient:
             request_body=None,
             secrets=self.secrets,
         )
+        self.ledger.count_request()
         try:
             raw = send_raw(url, "DELETE", headers)
         except (OSError, ConnectionError) as exc:

@@ -40,7 +40,13 @@ class KeyFactory:
         return isinstance(key, str) and key.startswith(self.prefix)
 
     def fresh_from(self, generated: str) -> str:
-        """A new valid key that keeps what it can of a valid generated key (for readable logs)."""
+        """A new valid key that keeps what it can of a valid generated key (for readable logs).
+
+        A key this factory made before (schemathesis may send one case twice) is renumbered
+        rather than prefixed again.
+        """
+        if self.owns(generated):
+            generated = generated[len(self.prefix) :].partition("-")[2] or "k"
         with self._lock:
             number = next(self._counter)
         return f"{self.prefix}{number}-{generated}"[:MAX_KEY_LENGTH]

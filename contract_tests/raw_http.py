@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-READ_TIMEOUT_SECONDS = 10.0
+READ_TIMEOUT_SECONDS = 15.0
 MAX_READ_BYTES = 1024 * 1024
 
 
@@ -40,7 +40,7 @@ def send_raw(url: str, method: str, headers: dict[str, str]) -> RawResponse:
             sock = ssl.create_default_context().wrap_socket(plain, server_hostname=host)
         sock.sendall(request)
         data = _read_until_closed(sock)
-    return _parse(data)
+    return parse_response(data)
 
 
 def _read_until_closed(sock: socket.socket) -> bytes:
@@ -59,7 +59,7 @@ def _read_until_closed(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def _parse(data: bytes) -> RawResponse:
+def parse_response(data: bytes) -> RawResponse:
     head, separator, body = data.partition(b"\r\n\r\n")
     if not separator:
         raise ConnectionError(f"incomplete HTTP response ({len(data)} bytes)")

@@ -15,6 +15,7 @@ from typing import Any
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
+from contract_tests.client import REQUEST_TIMEOUT_SECONDS
 from contract_tests.keys import is_valid_key
 from contract_tests.run import OTHER, OWNER, ContractRun, current
 from mock_server.resources import spec_path
@@ -38,7 +39,7 @@ def _config(run: ContractRun) -> SchemathesisConfig:
         {
             "seed": settings.seed,
             "base-url": run.base_url,
-            "request-timeout": 30,
+            "request-timeout": REQUEST_TIMEOUT_SECONDS,
             "output": {"sanitization": {"sensitive-markers": SENSITIVE_MARKERS}},
             "generation": {
                 "max-examples": settings.max_examples,
