@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -24,8 +24,8 @@ class Identity:
     """A bearer token, the name the suite reports it by and its shell placeholder."""
 
     name: str
-    token: str
-    placeholder: str
+    token: str = field(repr=False)  # secrets stay out of tracebacks and logs
+    placeholder: str = ""
 
     @property
     def authorization(self) -> str:

@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     stack = ExitStack()
     run = contract_run.start(settings)
     stack.callback(contract_run.finish)
-    stack.enter_context(contract_run.counting_requests(run.ledger.count_request))
+    stack.enter_context(contract_run.counting_requests(run.base_url, run.ledger.count_request))
     config.stash[_STACK] = stack
 
 

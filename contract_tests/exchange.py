@@ -16,7 +16,7 @@ BODY_EXCERPT_CHARS = 600
 CURL_BODY_CHARS = 1500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Exchange:
     """A sent request and what came back (or the transport error when nothing did)."""
 
@@ -31,6 +31,10 @@ class Exchange:
     response_body: bytes = b""
     transport_error: str | None = None
     secrets: Mapping[str, str] = field(default_factory=dict)  # secret value -> shell placeholder
+
+    def __repr__(self) -> str:
+        # Headers and `secrets` hold tokens: a repr in a traceback must not show them.
+        return f"<Exchange {self.operation}: {self.method} {self.url} -> {self.answer}>"
 
     @property
     def answer(self) -> str:

@@ -141,13 +141,19 @@ def finish() -> None:
 
 
 @contextmanager
-def counting_requests(count: Callable[[], None]) -> Iterator[None]:
-    """Count every HTTP request sent through `requests` (ours and schemathesis', probes too)."""
+def counting_requests(base_url: str, count: Callable[[], None]) -> Iterator[None]:
+    """Count the HTTP requests sent to `base_url` through `requests` (schemathesis' probes too)."""
     original = requests.adapters.HTTPAdapter.send
 
-    def send(self: requests.adapters.HTTPAdapter, *args: Any, **kwargs: Any) -> Any:
-        count()
-        return original(self, *args, **kwargs)
+    def send(
+        self: requests.adapters.HTTPAdapter,
+        request: requests.PreparedRequest,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if str(request.url).startswith(base_url):
+            count()
+        return original(self, request, *args, **kwargs)
 
     requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign]
     try:

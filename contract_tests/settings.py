@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -37,8 +37,8 @@ class RunSettings:
     """The resolved options of one run (after command line, environment and profile)."""
 
     base_url: str | None
-    token: str | None
-    other_token: str | None
+    token: str | None = field(repr=False)  # secrets stay out of tracebacks and logs
+    other_token: str | None = field(repr=False)
     profile: Profile
     max_examples: int
     seed: int
