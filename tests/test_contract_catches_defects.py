@@ -1,22 +1,262 @@
-"""The broken variants are honest: each shows its own planted defect over HTTP and no other.
+"""The contract suite catches every kind of defect, and says why (issue 3, "Done when").
 
-Every symptom probe is run against every variant: the correct mock and the tolerated variant
-show none, each broken variant shows exactly its own. So when the contract suite fails a
-variant, it failed it for that one defect, not for collateral breakage.
+Each broken variant (tests/defects/catalogue.py) is the real mock with one planted defect.
+First, probes show the variants are honest: each shows its own defect over HTTP and no
+other, so a failing suite run is about that defect, not collateral breakage. Then the suite
+runs as CI calls it (`python -m pytest contract_tests --base-url ... --token ...
+--other-token ...`) against each variant: it must exit 1 and its output must name the
+operation and the broken rule.
+
+Default run: per defect, one run of the suite's tests that own the broken rule (a module
+and a `-k`), plus whole-suite runs against a few defects to show they are found without
+hand-picking.
+`CONTRACT_DEFECTS=all` runs the whole suite against every defect instead (slower).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from aiohttp import web
 
 from mock_server.server import BackgroundServer
-from tests.defects.catalogue import DEFECTS, Defect, Kind
+from tests.defects.catalogue import BY_NAME, DEFECTS, Defect, Kind
 from tests.defects.probe import Api
+from tests.defects.runs import CORRECT, Target, suite_run
 from tests.defects.servers import correct_app
+from tests.defects.suite import SuiteRun
 from tests.defects.tolerated import tolerant_app
+
+__all__ = ["suite_run"]  # the shared session fixture
+
+WHOLE_SUITE_FOR_EVERY_DEFECT = os.environ.get("CONTRACT_DEFECTS", "") == "all"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """How the suite must report one defect: the tests that own the rule and what they say."""
+
+    defect: str
+    module: str  # the file of contract_tests/ with the tests that own the broken rule
+    select: str  # the `-k` expression picking those tests
+    evidence: tuple[str, ...]  # each must appear in the suite's output
+    whole_suite: bool = False  # also run the whole suite against it in the default run
+
+
+def _must(operation: str, when: str, expected: int, got: str) -> str:
+    return f"{operation}: {when} must answer {expected}, got {got}"
+
+
+PROOFS = (
+    Proof(
+        "create-answers-object",
+        "test_round_trip.py",
+        "comes_back_exactly",
+        ("createDeployment: the create answer must be a JSON array, got a JSON dict",),
+    ),
+    Proof(
+        "list-answers-object",
+        "test_round_trip.py",
+        "list_answers_an_array",
+        ("listDeployments: the list answer must be a JSON array, got a JSON dict",),
+    ),
+    Proof(
+        "create-answers-200",
+        "test_round_trip.py",
+        "comes_back_exactly",
+        (_must("createDeployment", "a valid new deployment", 201, "200 OK"),),
+    ),
+    Proof(
+        "delete-answers-200",
+        "test_lifecycle.py",
+        "soft_delete",
+        (_must("deleteDeployment", "deleting a live deployment", 204, "200 OK"),),
+    ),
+    Proof(
+        "list-accepts-missing-token",
+        "test_auth.py",
+        "bad_credentials",
+        (_must("listDeployments", "a request with no Authorization header", 401, "200 OK"),),
+    ),
+    Proof(
+        "delete-accepts-unknown-token",
+        "test_auth.py",
+        "bad_credentials",
+        (_must("deleteDeployment", "a request with an unknown token", 401, "204 No Content"),),
+    ),
+    Proof(
+        "401-without-challenge",
+        "test_auth.py",
+        "bad_credentials",
+        ("a 401 must carry a WWW-Authenticate header",),
+    ),
+    Proof(
+        "get-reads-other-workspace",
+        "test_isolation.py",
+        "another_workspace_cannot",
+        (_must("getDeployment", "another workspace getting this deployment", 404, "200 OK"),),
+        whole_suite=True,
+    ),
+    Proof(
+        "list-shows-every-workspace",
+        "test_isolation.py",
+        "another_workspace_cannot",
+        ("listDeployments: ", "must not be in another workspace's list, but it is"),
+    ),
+    Proof(
+        "get-after-delete-200",
+        "test_lifecycle.py",
+        "soft_delete",
+        (_must("getDeployment", "getting a deleted deployment", 404, "200 OK"),),
+    ),
+    Proof(
+        "deleted-key-reusable",
+        "test_lifecycle.py",
+        "soft_delete",
+        (
+            _must(
+                "createDeployment",
+                "creating again under a deleted (retired) key",
+                409,
+                "201 Created",
+            ),
+        ),
+    ),
+    Proof(
+        "delete-again-204",
+        "test_lifecycle.py",
+        "soft_delete",
+        (
+            _must(
+                "deleteDeployment",
+                "deleting an already deleted deployment",
+                404,
+                "204 No Content",
+            ),
+        ),
+    ),
+    Proof(
+        "delete-204-with-body",
+        "test_lifecycle.py",
+        "soft_delete",
+        ("deleteDeployment: deleting a live deployment must answer 204 with an empty body",),
+    ),
+    Proof(
+        "duplicate-key-overwrites",
+        "test_lifecycle.py",
+        "live_key_sent_again",
+        (
+            _must(
+                "createDeployment",
+                "the same payload again (a live key)",
+                409,
+                "201 Created",
+            ),
+        ),
+    ),
+    Proof(
+        "workspace-field-accepted",
+        "test_bad_input.py",
+        "breaks_the_schema and workspace",
+        (_must("createDeployment", "a payload with an extra 'workspace' field", 422, "201"),),
+    ),
+    Proof(
+        "bad-key-pattern-accepted",
+        "test_bad_input.py",
+        "breaks_the_schema and key",
+        (_must("createDeployment", "a payload with a key with a space", 422, "201"),),
+    ),
+    Proof(
+        "get-adds-init-defaults",
+        "test_round_trip.py",
+        "comes_back_exactly",
+        ("getDeployment: 'registry_connector_init' must come back exactly as sent",),
+    ),
+    Proof(
+        "get-wrong-workspace",
+        "test_round_trip.py",
+        "comes_back_exactly",
+        ("getDeployment: the workspace must be the token's", "got 'default'"),
+    ),
+    Proof(
+        "404-without-message-code",
+        "test_lifecycle.py",
+        "unknown_keys",
+        ("getDeployment: the error answer", "'message_code' must be a string, got missing"),
+    ),
+    Proof(
+        "409-plain-text",
+        "test_lifecycle.py",
+        "live_key_sent_again",
+        (
+            "createDeployment: the error answer (the same payload again (a live key)) must be "
+            "sent as application/json, got Content-Type text/plain",
+        ),
+    ),
+    Proof(
+        "ignores-request-content-type",
+        "test_bad_input.py",
+        "not_sent_as_json",
+        (_must("createDeployment", "a create sent as text/plain", 415, "201"),),
+    ),
+    Proof(
+        "list-answers-text-plain",
+        "test_round_trip.py",
+        "list_answers_an_array",
+        (
+            "listDeployments: the list answer must be sent as application/json, "
+            "got Content-Type text/plain",
+        ),
+    ),
+    Proof(
+        "invalid-json-500",
+        "test_bad_input.py",
+        "not_json",
+        (
+            _must(
+                "createDeployment",
+                "server error: a body with a truncated object",
+                400,
+                "500",
+            ),
+        ),
+        whole_suite=True,
+    ),
+    Proof(
+        "non-object-init-500",
+        "test_bad_input.py",
+        "breaks_the_schema and init",
+        (
+            _must(
+                "createDeployment",
+                "server error: a payload with an array as server_proxy_init",
+                422,
+                "500",
+            ),
+        ),
+    ),
+)
+
+
+def _targets() -> list[tuple[Target, Proof]]:
+    """Whole-suite runs first (the longest), then the `-k` runs."""
+    whole = [
+        (Target(proof.defect), proof)
+        for proof in PROOFS
+        if proof.whole_suite or WHOLE_SUITE_FOR_EVERY_DEFECT
+    ]
+    selected = (
+        []
+        if WHOLE_SUITE_FOR_EVERY_DEFECT
+        else [(Target(proof.defect, proof.module, proof.select), proof) for proof in PROOFS]
+    )
+    return whole + selected
+
+
+# -- the variants are honest ---------------------------------------------------------------
 
 
 def symptoms_shown(app: web.Application) -> set[str]:
@@ -26,8 +266,9 @@ def symptoms_shown(app: web.Application) -> set[str]:
         return {defect.name for defect in DEFECTS if defect.symptom(api)}
 
 
-def test_every_kind_of_issue_3_has_a_variant() -> None:
+def test_every_kind_of_issue_3_has_a_variant_and_a_proof() -> None:
     assert {defect.kind for defect in DEFECTS} == set(Kind)
+    assert [proof.defect for proof in PROOFS] == list(BY_NAME)
 
 
 @pytest.mark.parametrize(
@@ -38,5 +279,33 @@ def test_correct_servers_show_no_symptom(build: Callable[[], web.Application]) -
 
 
 @pytest.mark.parametrize("defect", DEFECTS, ids=[defect.name for defect in DEFECTS])
-def test_variant_shows_its_defect_and_no_other(defect: Defect) -> None:
+def test_each_variant_shows_its_own_defect_and_no_other(defect: Defect) -> None:
     assert symptoms_shown(defect.build()) == {defect.name}
+
+
+# -- the suite catches each defect and says why ----------------------------------------------
+
+
+@pytest.mark.parametrize("suite_target", [Target(CORRECT)], ids=["correct-mock"])
+def test_the_suite_passes_the_correct_mock(
+    suite_target: Target, suite_run: Callable[[Target], SuiteRun]
+) -> None:
+    """The baseline: the same command against the mock without a defect finds nothing."""
+    run = suite_run(suite_target)
+    assert run.exit_code == 0 and not run.failed and run.passed > 0, run.describe()
+
+
+@pytest.mark.parametrize(
+    ("suite_target", "proof"),
+    _targets(),
+    ids=[target.label for target, _ in _targets()],
+)
+def test_the_suite_fails_the_variant_and_names_the_rule(
+    suite_target: Target, proof: Proof, suite_run: Callable[[Target], SuiteRun]
+) -> None:
+    run = suite_run(suite_target)
+    assert run.exit_code == 1, f"expected exit 1 (violations)\n{run.describe()}"
+    assert run.failed, f"no failing test in the junit report\n{run.describe()}"
+    missing = [phrase for phrase in proof.evidence if phrase not in run.output]
+    assert not missing, f"the output does not say {missing}\n{run.describe()}"
+    assert "curl " in run.output and "response: " in run.output, run.describe()

@@ -145,7 +145,8 @@ async def _anonymous_as_first_token(request: web.Request, handler: Handler) -> w
 
 async def _unknown_token_as_first(request: web.Request, handler: Handler) -> web.StreamResponse:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip() not in request.config_dict[STORE].tokens:
+    token = token.strip()
+    if scheme.lower() == "bearer" and token and token not in request.config_dict[STORE].tokens:
         request = _as_token(request, _first_token(request))
     return await handler(request)
 
