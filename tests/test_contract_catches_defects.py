@@ -28,7 +28,7 @@ from tests.defects.probe import Api
 from tests.defects.runs import CORRECT, Target, suite_run
 from tests.defects.servers import correct_app
 from tests.defects.suite import SuiteRun
-from tests.defects.tolerated import tolerant_app
+from tests.defects.tolerated import respelled_app, tolerant_app
 
 __all__ = ["suite_run"]  # the shared session fixture
 
@@ -272,7 +272,9 @@ def test_every_kind_of_issue_3_has_a_variant_and_a_proof() -> None:
 
 
 @pytest.mark.parametrize(
-    "build", [correct_app, tolerant_app], ids=["correct-mock", "tolerated-variant"]
+    "build",
+    [correct_app, tolerant_app, respelled_app],
+    ids=["correct-mock", "tolerated-variant", "respelled-variant"],
 )
 def test_correct_servers_show_no_symptom(build: Callable[[], web.Application]) -> None:
     assert symptoms_shown(build()) == set()

@@ -1,26 +1,35 @@
 """The contract suite never fails a correct server (issue 3, "Done when").
 
-It passes this project's mock and a variant that differs only where the contract is silent
-(tests/defects/tolerated.py); a probe first shows the variant really differs in each way.
+It passes this project's mock and two variants that differ only where the contract is
+silent (tests/defects/tolerated.py); probes first show each variant really differs.
+Against the variant that holds other teams' deployments, the suite must leave them alone.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import unquote
 
 import pytest
 
+from mock_server.keys import STORE
 from mock_server.server import BackgroundServer
 from tests.defects.probe import COLLECTION, Api
-from tests.defects.runs import CORRECT, TOLERATED, Target, suite_run
+from tests.defects.runs import CORRECT, RESPELLED, TOLERATED, Target, app_after_run, suite_run
 from tests.defects.servers import correct_app
 from tests.defects.suite import SuiteRun
-from tests.defects.tolerated import OTHER_CODES, tolerant_app
+from tests.defects.tolerated import (
+    EXISTING_DEPLOYMENTS,
+    OTHER_CODES,
+    REQUESTED,
+    respelled_app,
+    tolerant_app,
+)
 
 __all__ = ["suite_run"]  # the shared session fixture
 
-CORRECT_SERVERS = [Target(CORRECT), Target(TOLERATED)]
+CORRECT_SERVERS = [Target(CORRECT), Target(TOLERATED), Target(RESPELLED)]
 
 
 def test_the_tolerated_variant_differs_where_the_contract_is_silent() -> None:
@@ -32,6 +41,7 @@ def test_the_tolerated_variant_differs_where_the_contract_is_silent() -> None:
         missing_mock = mock_api.call("GET", mock_api.item("nothing-here"))
         missing_variant = variant_api.call("GET", variant_api.item("nothing-here"))
         anonymous = variant_api.call("GET", COLLECTION, token=None)
+        listed = variant_api.listed_keys()
 
     assert from_mock.status_code == from_variant.status_code == 201
     assert from_mock.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -49,6 +59,23 @@ def test_the_tolerated_variant_differs_where_the_contract_is_silent() -> None:
     assert {"request_id", "status"} <= set(error)
     assert anonymous.status_code == 401
     assert 'realm="tango"' not in anonymous.headers["WWW-Authenticate"]
+    assert listed[:2] == ["0", "mlflow-deployment-staging"]  # other teams' data came first
+
+
+def test_the_respelled_variant_spells_headers_another_valid_way() -> None:
+    with BackgroundServer(respelled_app()) as server:
+        api = Api(server.url)
+        created = api.call("POST", COLLECTION, json_body=api.payload(api.new_key()))
+        anonymous = api.call("GET", COLLECTION, token=None)
+        wrong_method = api.call("PUT", COLLECTION)
+
+    assert created.status_code == 201
+    assert created.headers["Content-Type"] == "Application/JSON;Charset=UTF-8"
+    assert created.headers["Location"].startswith(server.url)
+    assert anonymous.headers["WWW-Authenticate"].startswith("bearer ")
+    assert "Basic" in anonymous.headers["WWW-Authenticate"]
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] != "GET,POST"
 
 
 @pytest.mark.parametrize("suite_target", CORRECT_SERVERS, ids=lambda target: target.label)
@@ -60,9 +87,32 @@ def test_the_suite_passes_a_correct_server(
     assert run.failed == () and run.passed > 0, run.describe()
 
 
-def test_the_tolerated_variant_runs_every_test_the_mock_runs(
+def test_the_variants_run_every_test_the_mock_runs(
     suite_run: Callable[[Target], SuiteRun],
 ) -> None:
-    """Nothing is skipped or deselected against the variant that runs against the mock."""
-    mock, variant = (suite_run(target) for target in CORRECT_SERVERS)
-    assert variant.passed == mock.passed, variant.describe()
+    """Nothing is skipped or deselected against a variant that runs against the mock."""
+    passed = {target.variant: suite_run(target).passed for target in CORRECT_SERVERS}
+    assert len(set(passed.values())) == 1, passed
+
+
+def test_the_suite_leaves_other_teams_deployments_alone(
+    suite_run: Callable[[Target], SuiteRun],
+) -> None:
+    """Deployments the run did not create are neither changed, deleted nor even read."""
+    target = Target(TOLERATED)
+    assert suite_run(target).exit_code == 0
+    app = app_after_run(target)
+    store = app[STORE]
+    for seeded in EXISTING_DEPLOYMENTS:
+        space = store.workspaces[seeded["workspace"]]
+        records = space.retired if seeded["deleted"] else space.live
+        record = records[seeded["deployment_key"]]
+        assert {name: getattr(record, name) for name in seeded} == seeded
+    item_paths = {unquote(path) for _, path in app[REQUESTED]}
+    touched = [
+        s["deployment_key"]
+        for s in EXISTING_DEPLOYMENTS
+        if f"{COLLECTION}/{s['deployment_key']}" in item_paths
+    ]
+    assert touched == [], f"the suite asked for other teams' deployments: {touched}"
+    assert len(app[REQUESTED]) > 100  # the recorder saw the run

@@ -7,30 +7,23 @@ import asyncio
 
 from mock_server.server import serve_until_signalled
 from tests.defects.catalogue import BY_NAME
-from tests.defects.servers import OTHER_TOKEN, TOKEN, correct_app
-from tests.defects.tolerated import tolerant_app
-
-EXTRA = ("correct", "tolerated")
+from tests.defects.runs import CORRECT_VARIANTS, build
+from tests.defects.servers import OTHER_TOKEN, TOKEN
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.defects", description=__doc__)
-    parser.add_argument("name", nargs="?", choices=[*EXTRA, *BY_NAME], metavar="NAME")
+    parser.add_argument("name", nargs="?", choices=[*CORRECT_VARIANTS, *BY_NAME], metavar="NAME")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--list", action="store_true", help="list the variants and exit")
     args = parser.parse_args()
     if args.list or args.name is None:
-        for name in EXTRA:
-            print(name)
+        for name in CORRECT_VARIANTS:
+            print(f"{name:32} (correct)")
         for defect in BY_NAME.values():
             print(f"{defect.name:32} {defect.kind.value:16} {defect.summary}")
         return
-    if args.name == "correct":
-        app = correct_app()
-    elif args.name == "tolerated":
-        app = tolerant_app()
-    else:
-        app = BY_NAME[args.name].build()
+    app = build(args.name)
 
     def ready(url: str) -> None:
         print(f"{args.name} on {url}  tokens: {TOKEN} (main), {OTHER_TOKEN} (other)", flush=True)

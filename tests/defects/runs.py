@@ -18,12 +18,18 @@ from aiohttp import web
 from tests.defects.catalogue import BY_NAME
 from tests.defects.servers import correct_app
 from tests.defects.suite import SuiteRun, run_suite
-from tests.defects.tolerated import tolerant_app
+from tests.defects.tolerated import respelled_app, tolerant_app
 
 PARALLEL_RUNS = 2
 MAX_EXAMPLES = int(os.environ.get("CONTRACT_DEFECTS_MAX_EXAMPLES", "5"))
 CORRECT = "correct"
 TOLERATED = "tolerated"
+RESPELLED = "respelled"
+CORRECT_VARIANTS: dict[str, Callable[[], web.Application]] = {
+    CORRECT: correct_app,
+    TOLERATED: tolerant_app,
+    RESPELLED: respelled_app,
+}
 
 
 @dataclass(frozen=True)
@@ -43,24 +49,31 @@ class Target:
 
 
 def build(variant: str) -> web.Application:
-    if variant == CORRECT:
-        return correct_app()
-    if variant == TOLERATED:
-        return tolerant_app()
+    """A fresh app of a correct variant or of a catalogued defect."""
+    if variant in CORRECT_VARIANTS:
+        return CORRECT_VARIANTS[variant]()
     return BY_NAME[variant].build()
 
 
 _DONE: dict[Target, SuiteRun] = {}
+_APPS: dict[Target, web.Application] = {}
 
 
 def _run(target: Target) -> SuiteRun:
+    app = _APPS[target] = build(target.variant)
     return run_suite(
         target.label,
-        build(target.variant),
+        app,
         max_examples=MAX_EXAMPLES,
         module=target.module,
         select=target.select,
     )
+
+
+def app_after_run(target: Target) -> web.Application:
+    """The app the suite ran against, to inspect its state afterwards."""
+    suite_run_of(target)
+    return _APPS[target]
 
 
 def run_all(targets: Iterable[Target]) -> None:

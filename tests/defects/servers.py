@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from mock_server import MockSettings, create_app
@@ -13,8 +15,8 @@ WORKSPACE = "ws-main"
 OTHER_WORKSPACE = "ws-other"
 
 
-def seed() -> FixtureDocument:
-    """Two empty workspaces: the suite's `--token` and `--other-token` identities."""
+def seed(deployments: list[dict[str, Any]] | None = None) -> FixtureDocument:
+    """Two workspaces, the suite's `--token` and `--other-token` identities, and `deployments`."""
     return parse_document(
         {
             "workspaces": [{"name": WORKSPACE}, {"name": OTHER_WORKSPACE}],
@@ -22,11 +24,12 @@ def seed() -> FixtureDocument:
                 {"token": TOKEN, "workspace": WORKSPACE},
                 {"token": OTHER_TOKEN, "workspace": OTHER_WORKSPACE},
             ],
+            "deployments": deployments or [],
         },
         source="tests/defects/servers.py",
     )
 
 
-def correct_app() -> web.Application:
+def correct_app(deployments: list[dict[str, Any]] | None = None) -> web.Application:
     """The real mock, freshly seeded: every variant starts from this."""
-    return create_app(MockSettings(seed=seed()))
+    return create_app(MockSettings(seed=seed(deployments)))

@@ -1,8 +1,12 @@
-"""A correct server that differs from the mock only where the contract is silent.
+"""Correct servers that differ from the mock only where the contract is silent.
 
-The contract suite must pass it: extra fields on deployments, errors and field errors;
-other error wording and `message_code`s; extra headers and another bearer realm;
-`application/json` without a charset; no `Location`; reversed JSON key order; pretty printing.
+The contract suite must pass both. `tolerant_app`: extra fields on deployments, errors and
+field errors; other error wording and `message_code`s; extra headers and another bearer
+realm; `application/json` without a charset; no `Location`; reversed JSON key order; pretty
+printing; and deployments of other teams already in both workspaces (live and retired),
+which the suite must neither touch nor trip over. `respelled_app`: the same HTTP spelled
+another valid way (media type and charset in other case, a lower-case `bearer` scheme with
+a second challenge, `Allow` in another order, an absolute `Location`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from tests.defects.planting import JSON, Depth, body_of, plant
-from tests.defects.servers import correct_app
+from tests.defects.servers import OTHER_WORKSPACE, WORKSPACE, correct_app
 
 OTHER_CODES = {
     "unauthorized": "authentication_required",
@@ -107,6 +111,61 @@ def _with_headers(response: web.StreamResponse, headers: dict[str, str]) -> web.
     return response
 
 
+def _existing(workspace: str, key: str, *, deleted: bool = False) -> dict[str, Any]:
+    return {
+        "workspace": workspace,
+        "deployment_key": key,
+        "registry_connector_class": "team.registry.Connector",
+        "registry_connector_init": {"owner": "another team", "url": "http://registry:5000"},
+        "server_proxy_class": "team.serving.Proxy",
+        "server_proxy_init": {"url": "http://serving:8080"},
+        "deleted": deleted,
+    }
+
+
+# Keys chosen to collide with what careless generated requests send ("0", examples' keys).
+EXISTING_DEPLOYMENTS = [
+    _existing(WORKSPACE, "0"),
+    _existing(WORKSPACE, "mlflow-deployment-staging"),
+    _existing(WORKSPACE, "databricks-deployment-staging", deleted=True),
+    _existing(OTHER_WORKSPACE, "shared-name"),
+]
+
+
+REQUESTED: web.AppKey[list[tuple[str, str]]] = web.AppKey("requested")
+
+
+@web.middleware
+async def record_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Keep every (method, path) asked, to prove what the suite never touched."""
+    request.app[REQUESTED].append((request.method, request.path))
+    return await handler(request)
+
+
 def tolerant_app() -> web.Application:
-    """The correct mock, answering in every tolerated alternative form."""
-    return plant(correct_app(), tolerant_middleware(), Depth.OUTSIDE)
+    """The correct mock with other teams' data, answering in every tolerated alternative form."""
+    app = plant(correct_app(EXISTING_DEPLOYMENTS), tolerant_middleware(), Depth.OUTSIDE)
+    app[REQUESTED] = []
+    return plant(app, record_requests, Depth.OUTSIDE)
+
+
+@web.middleware
+async def respelled(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The same answers with equivalent, differently spelled HTTP headers."""
+    response = await handler(request)
+    headers = response.headers
+    if response.content_type == JSON:
+        headers["Content-Type"] = "Application/JSON;Charset=UTF-8"
+    if "WWW-Authenticate" in headers:
+        challenge = headers["WWW-Authenticate"].replace("Bearer", "bearer", 1)
+        headers["WWW-Authenticate"] = f'{challenge}, Basic realm="legacy clients"'
+    if "Allow" in headers:
+        headers["Allow"] = ", ".join(reversed(headers["Allow"].split(",")))
+    if "Location" in headers:
+        headers["Location"] = f"http://{request.host}{headers['Location']}"
+    return response
+
+
+def respelled_app() -> web.Application:
+    """The correct mock with its headers spelled in other valid ways."""
+    return plant(correct_app(), respelled, Depth.OUTSIDE)
