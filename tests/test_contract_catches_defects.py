@@ -11,6 +11,9 @@ Default run: per defect, one run of the suite's tests that own the broken rule (
 and a `-k`), plus whole-suite runs against a few defects to show they are found without
 hand-picking.
 `CONTRACT_DEFECTS=all` runs the whole suite against every defect instead (slower).
+
+A defect the suite misses today is a `known_gap` proof: a strict xfail that runs the whole
+suite, so it turns into a failure (remove the mark) the day the suite learns to catch it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -40,10 +44,11 @@ class Proof:
     """How the suite must report one defect: the tests that own the rule and what they say."""
 
     defect: str
-    module: str  # the file of contract_tests/ with the tests that own the broken rule
-    select: str  # the `-k` expression picking those tests
+    module: str | None  # the file of contract_tests/ with the tests that own the broken rule
+    select: str | None  # the `-k` expression picking those tests (both None: the whole suite)
     evidence: tuple[str, ...]  # each must appear in the suite's output
     whole_suite: bool = False  # also run the whole suite against it in the default run
+    known_gap: str | None = None  # why the suite misses it today (the test is a strict xfail)
 
 
 def _must(operation: str, when: str, expected: int, got: str) -> str:
@@ -94,6 +99,16 @@ PROOFS = (
         ("a 401 must carry a WWW-Authenticate header",),
     ),
     Proof(
+        "create-checks-body-before-token",
+        None,
+        None,
+        ("createDeployment: ", "must answer 401"),
+        known_gap=(
+            "the auth tests send only valid bodies, so a server that validates the body "
+            "before the token (no token + bad body -> 400/422) passes"
+        ),
+    ),
+    Proof(
         "get-reads-other-workspace",
         "test_isolation.py",
         "another_workspace_cannot",
@@ -105,6 +120,32 @@ PROOFS = (
         "test_isolation.py",
         "another_workspace_cannot",
         ("listDeployments: ", "must not be in another workspace's list, but it is"),
+    ),
+    Proof(
+        "delete-in-other-workspace",
+        "test_isolation.py",
+        "another_workspace_cannot",
+        (
+            _must(
+                "deleteDeployment",
+                "another workspace deleting this deployment",
+                404,
+                "204 No Content",
+            ),
+        ),
+    ),
+    Proof(
+        "key-unique-across-workspaces",
+        "test_isolation.py",
+        "same_key_in_two_workspaces",
+        (
+            _must(
+                "createDeployment",
+                "another workspace creating a key that is only used elsewhere",
+                201,
+                "409 Conflict",
+            ),
+        ),
     ),
     Proof(
         "get-after-delete-200",
@@ -145,6 +186,12 @@ PROOFS = (
         ("deleteDeployment: deleting a live deployment must answer 204 with an empty body",),
     ),
     Proof(
+        "list-includes-deleted",
+        "test_lifecycle.py",
+        "soft_delete",
+        ("listDeployments: ", "must not be in the list after its delete, but it is"),
+    ),
+    Proof(
         "duplicate-key-overwrites",
         "test_lifecycle.py",
         "live_key_sent_again",
@@ -156,6 +203,13 @@ PROOFS = (
                 "201 Created",
             ),
         ),
+    ),
+    Proof(
+        "keys-case-insensitive",
+        None,
+        None,
+        ("createDeployment: ", "must answer 201, got 409"),
+        known_gap="no test creates two keys that differ only in case",
     ),
     Proof(
         "workspace-field-accepted",
@@ -182,6 +236,16 @@ PROOFS = (
         ("getDeployment: the workspace must be the token's", "got 'default'"),
     ),
     Proof(
+        "init-bools-become-ints",
+        None,
+        None,
+        ("must come back exactly as sent",),
+        known_gap=(
+            "the round trip compares with Python ==, where True == 1 and False == 0, so "
+            "true/false coming back as 1/0 passes"
+        ),
+    ),
+    Proof(
         "404-without-message-code",
         "test_lifecycle.py",
         "unknown_keys",
@@ -194,6 +258,17 @@ PROOFS = (
         (
             "createDeployment: the error answer (the same payload again (a live key)) must be "
             "sent as application/json, got Content-Type text/plain",
+        ),
+    ),
+    Proof(
+        "422-without-errors",
+        "test_generated.py",
+        "POST",
+        (
+            "FAILED contract_tests/test_generated.py::test_operation_keeps_the_spec"
+            "[POST /api/deployment]",
+            "ST108 Response violates schema",
+            '"errors" is a required property',
         ),
     ),
     Proof(
@@ -241,19 +316,22 @@ PROOFS = (
 )
 
 
-def _targets() -> list[tuple[Target, Proof]]:
-    """Whole-suite runs first (the longest), then the `-k` runs."""
-    whole = [
-        (Target(proof.defect), proof)
-        for proof in PROOFS
-        if proof.whole_suite or WHOLE_SUITE_FOR_EVERY_DEFECT
-    ]
-    selected = (
-        []
-        if WHOLE_SUITE_FOR_EVERY_DEFECT
-        else [(Target(proof.defect, proof.module, proof.select), proof) for proof in PROOFS]
-    )
-    return whole + selected
+def _targets() -> list[Any]:
+    """pytest params (target, proof): whole-suite runs first (the longest), then narrow ones."""
+    whole, narrow = [], []
+    for proof in PROOFS:
+        marks = (
+            []
+            if proof.known_gap is None
+            else [pytest.mark.xfail(reason=proof.known_gap, strict=True)]
+        )
+        if proof.module is None or proof.whole_suite or WHOLE_SUITE_FOR_EVERY_DEFECT:
+            target = Target(proof.defect)
+            whole.append(pytest.param(target, proof, id=target.label, marks=marks))
+        if proof.module is not None and not WHOLE_SUITE_FOR_EVERY_DEFECT:
+            target = Target(proof.defect, proof.module, proof.select)
+            narrow.append(pytest.param(target, proof, id=target.label, marks=marks))
+    return whole + narrow
 
 
 # -- the variants are honest ---------------------------------------------------------------
@@ -297,11 +375,7 @@ def test_the_suite_passes_the_correct_mock(
     assert run.exit_code == 0 and not run.failed and run.passed > 0, run.describe()
 
 
-@pytest.mark.parametrize(
-    ("suite_target", "proof"),
-    _targets(),
-    ids=[target.label for target, _ in _targets()],
-)
+@pytest.mark.parametrize(("suite_target", "proof"), _targets())
 def test_the_suite_fails_the_variant_and_names_the_rule(
     suite_target: Target, proof: Proof, suite_run: Callable[[Target], SuiteRun]
 ) -> None:
@@ -310,4 +384,4 @@ def test_the_suite_fails_the_variant_and_names_the_rule(
     assert run.failed, f"no failing test in the junit report\n{run.describe()}"
     missing = [phrase for phrase in proof.evidence if phrase not in run.output]
     assert not missing, f"the output does not say {missing}\n{run.describe()}"
-    assert "curl " in run.output and "response: " in run.output, run.describe()
+    assert "curl " in run.output, f"no request to reproduce\n{run.describe()}"

@@ -16,8 +16,10 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from mock_server.auth import authenticate
 from mock_server.deployments import COLLECTION_PATH
-from mock_server.errors import InvalidJson, NotFound, ValidationFailed
+from mock_server.errors import Conflict, InvalidJson, NotFound, ValidationFailed
+from mock_server.fixtures import utc_now
 from mock_server.keys import SETTINGS, STORE, WORKSPACE
 from mock_server.models import PAYLOAD_FIELDS
 from mock_server.request_body import read_json
@@ -249,6 +251,80 @@ def _with_init_defaults(response: web.StreamResponse) -> web.StreamResponse:
     return rebuilt(response, data=deployments)
 
 
+async def _validate_then_authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    data = await read_json(request, limit=request.config_dict[SETTINGS].max_body_bytes)
+    payload = validate_payload(data)
+    store = request.config_dict[STORE]
+    workspace = authenticate(request.headers.get("Authorization"), store, utc_now())
+    record = store.create(workspace.name, payload)
+    location = f"{COLLECTION_PATH}/{quote(record.deployment_key, safe='')}"
+    return json_response([record.to_api()], status=201, headers={"Location": location})
+
+
+async def _delete_in_any_workspace(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except NotFound:
+        key = request.match_info["deploymentKey"]
+        store = request.config_dict[STORE]
+        for name, space in store.workspaces.items():
+            if key in space.live:
+                store.delete(name, key)
+                return web.Response(status=204)
+        raise
+
+
+async def _list_retired_too(request: web.Request, handler: Handler) -> web.StreamResponse:
+    space = request.config_dict[STORE].workspaces[request[WORKSPACE].name]
+    records = [*space.live.values(), *space.retired.values()]
+    return json_response([record.to_api() for record in records])
+
+
+def _refuse_keys(store: DeploymentStore, taken: Callable[[str, str], bool]) -> None:
+    create = store.create
+
+    def guarded(workspace: str, payload: dict[str, Any]) -> StoredDeployment:
+        if taken(workspace, payload["deployment_key"]):
+            raise Conflict(f"The deployment key '{payload['deployment_key']}' is taken.")
+        return create(workspace, payload)
+
+    setattr(store, "create", guarded)  # noqa: B010 (an instance attribute, not the class's method)
+
+
+def _case_insensitive_keys(store: DeploymentStore) -> None:
+    def taken(workspace: str, key: str) -> bool:
+        space = store.ensure_workspace(workspace)
+        return key.lower() in {k.lower() for k in [*space.live, *space.retired]}
+
+    _refuse_keys(store, taken)
+
+
+def _keys_unique_across_workspaces(store: DeploymentStore) -> None:
+    def taken(workspace: str, key: str) -> bool:
+        others = [s for name, s in store.workspaces.items() if name != workspace]
+        return any(key in space.live or key in space.retired for space in others)
+
+    _refuse_keys(store, taken)
+
+
+def _bools_as_ints(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict):
+        return {name: _bools_as_ints(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_bools_as_ints(item) for item in value]
+    return value
+
+
+def _with_bools_as_ints(response: web.StreamResponse) -> web.StreamResponse:
+    deployments = body_of(response)
+    for deployment in deployments:
+        for name in INIT_FIELDS:
+            deployment[name] = _bools_as_ints(deployment[name])
+    return rebuilt(response, data=deployments)
+
+
 # -- symptoms (True = the defect shows) ------------------------------------------------------
 
 
@@ -256,6 +332,12 @@ def _deleted(api: Api) -> str:
     key = api.create()
     assert api.call("DELETE", api.item(key)).ok
     return key
+
+
+def _bool_comes_back_as_int(api: Api) -> bool:
+    key = api.create(registry_connector_init={"enabled": True})
+    fetched = api.call("GET", api.item(key)).json()[0]["registry_connector_init"]["enabled"]
+    return not isinstance(fetched, bool)
 
 
 def _body_after_no_content(api: Api) -> bool:
@@ -323,6 +405,18 @@ DEFECTS: tuple[Defect, ...] = (
         lambda api: "WWW-Authenticate" not in api.call("GET", api.item("x"), token=None).headers,
     ),
     Defect(
+        "create-checks-body-before-token",
+        Kind.AUTH,
+        "create validates the body before the token: no token and a bad body get 400/422, not 401",
+        handles("createDeployment", _validate_then_authenticate, Depth.BEFORE_AUTH),
+        lambda api: (
+            api.call(
+                "POST", COLLECTION, token=None, data=b"{", content_type="application/json"
+            ).status_code
+            == 400
+        ),
+    ),
+    Defect(
         "get-reads-other-workspace",
         Kind.ISOLATION,
         "get finds a key of another workspace when the token's own has none",
@@ -335,6 +429,23 @@ DEFECTS: tuple[Defect, ...] = (
         "list shows the live deployments of every workspace",
         handles("listDeployments", _list_every_workspace),
         lambda api: api.create_other() in api.listed_keys(),
+    ),
+    Defect(
+        "delete-in-other-workspace",
+        Kind.ISOLATION,
+        "delete finds and deletes another workspace's deployment when the token's own has none",
+        handles("deleteDeployment", _delete_in_any_workspace),
+        lambda api: api.call("DELETE", api.item(api.create_other())).status_code == 204,
+    ),
+    Defect(
+        "key-unique-across-workspaces",
+        Kind.ISOLATION,
+        "a key used in another workspace is refused with 409 (keys must be per workspace)",
+        with_store(_keys_unique_across_workspaces),
+        lambda api: (
+            api.call("POST", COLLECTION, json_body=api.payload(api.create_other())).status_code
+            == 409
+        ),
     ),
     Defect(
         "get-after-delete-200",
@@ -375,12 +486,29 @@ DEFECTS: tuple[Defect, ...] = (
         _body_after_no_content,
     ),
     Defect(
+        "list-includes-deleted",
+        Kind.SOFT_DELETE,
+        "list still shows soft-deleted deployments",
+        handles("listDeployments", _list_retired_too),
+        lambda api: _deleted(api) in api.listed_keys(),
+    ),
+    Defect(
         "duplicate-key-overwrites",
         Kind.DUPLICATES,
         "create with a live key replaces the deployment and answers 201 instead of 409",
         with_store(_upsert_live_keys),
         lambda api: (
             api.call("POST", COLLECTION, json_body=api.payload(api.create())).status_code == 201
+        ),
+    ),
+    Defect(
+        "keys-case-insensitive",
+        Kind.DUPLICATES,
+        "keys differing only in case collide: 'Abc' after 'abc' is 409 (a case-insensitive index)",
+        with_store(_case_insensitive_keys),
+        lambda api: (
+            api.call("POST", COLLECTION, json_body=api.payload(api.create().upper())).status_code
+            == 409
         ),
     ),
     Defect(
@@ -421,6 +549,13 @@ DEFECTS: tuple[Defect, ...] = (
         ),
     ),
     Defect(
+        "init-bools-become-ints",
+        Kind.ROUND_TRIP,
+        "get returns true/false inside *_init as 1/0 (equal in Python, not in JSON)",
+        answers("getDeployment", 200, _with_bools_as_ints),
+        _bool_comes_back_as_int,
+    ),
+    Defect(
         "404-without-message-code",
         Kind.ERROR_ENVELOPE,
         "every 404 body is {'message': ...} without message_code",
@@ -441,6 +576,17 @@ DEFECTS: tuple[Defect, ...] = (
             .headers["Content-Type"]
             .startswith("text/plain")
         ),
+    ),
+    Defect(
+        "422-without-errors",
+        Kind.ERROR_ENVELOPE,
+        "a 422 lacks the `errors` list the spec requires",
+        answers(
+            None,
+            422,
+            lambda r: rebuilt(r, data={k: v for k, v in body_of(r).items() if k != "errors"}),
+        ),
+        lambda api: "errors" not in api.call("POST", COLLECTION, json_body={}).json(),
     ),
     Defect(
         "ignores-request-content-type",
