@@ -19,7 +19,16 @@ from tests.defects.servers import OTHER_TOKEN, TOKEN
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUITE_TIMEOUT_SECONDS = 300.0
-SUITE_ENV_VARS = ("TANGO_BASE_URL", "TANGO_TOKEN", "TANGO_OTHER_TOKEN", "TANGO_MAX_EXAMPLES")
+# The parent run's settings must not leak into the child: it targets the variant alone.
+SUITE_ENV_VARS = (
+    "TANGO_BASE_URL",
+    "TANGO_TOKEN",
+    "TANGO_OTHER_TOKEN",
+    "TANGO_MAX_EXAMPLES",
+    "TANGO_CONTRACT_PROFILE",
+    "TANGO_CONTRACT_SEED",
+    "PYTEST_ADDOPTS",
+)
 
 
 @dataclass(frozen=True)
