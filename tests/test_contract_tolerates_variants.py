@@ -116,3 +116,19 @@ def test_the_suite_leaves_other_teams_deployments_alone(
     ]
     assert touched == [], f"the suite asked for other teams' deployments: {touched}"
     assert len(app[REQUESTED]) > 100  # the recorder saw the run
+
+
+def test_the_suite_cleans_up_after_itself_on_a_server_without_location(
+    suite_run: Callable[[Target], SuiteRun],
+) -> None:
+    """What the run created is deleted again: only other teams' deployments stay live."""
+    target = Target(TOLERATED)
+    assert suite_run(target).exit_code == 0
+    store = app_after_run(target)[STORE]
+    live = {(name, key) for name, space in store.workspaces.items() for key in space.live}
+    seeded = {
+        (s["workspace"], s["deployment_key"]) for s in EXISTING_DEPLOYMENTS if not s["deleted"]
+    }
+    assert live == seeded
+    retired = sum(len(space.retired) for space in store.workspaces.values())
+    assert retired > 10  # the run did create (and then delete) deployments
