@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from contract_tests.exchange import Exchange
+from contract_tests.same_json import json_difference
 
 PAYLOAD_FIELDS = (
     "deployment_key",
@@ -120,17 +121,17 @@ def expect_no_body(exchange: Exchange, when: str) -> None:
 def expect_deployment(
     exchange: Exchange, item: Mapping[str, Any], payload: Mapping[str, Any], workspace: str | None
 ) -> None:
-    """The five payload fields exactly as sent, plus the token's workspace (extras allowed)."""
+    """The five payload fields as the same JSON sent (types exact), plus the token's workspace.
+
+    Extra fields are allowed; `payload` is parsed JSON, as the server saw it.
+    """
     __tracebackhide__ = True
     for name in PAYLOAD_FIELDS:
         if name not in item:
             violation(exchange, f"the deployment must hold '{name}' as sent, but it is missing")
-        if item[name] != payload[name]:
-            violation(
-                exchange,
-                f"'{name}' must come back exactly as sent: sent {payload[name]!r}, "
-                f"got {item[name]!r}",
-            )
+        difference = json_difference(payload[name], item[name], name)
+        if difference is not None:
+            violation(exchange, f"'{name}' must come back exactly as sent: {difference}")
     if not isinstance(item.get("workspace"), str) or not item["workspace"]:
         violation(
             exchange, f"the deployment must name its workspace, got {item.get('workspace')!r}"

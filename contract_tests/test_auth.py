@@ -1,19 +1,25 @@
 """Every operation refuses requests without valid bearer credentials: 401 with a challenge.
 
-GET and DELETE aim at a live deployment of this run, so a server that ignores auth answers
-200 or 204 and is caught, instead of hiding behind a 404.
+Auth comes first, so the 401 depends on nothing else in the request. GET and DELETE aim at a
+live deployment of this run, so a server that ignores auth answers 200 or 204 and is caught
+instead of hiding behind a 404; they also aim at never created and deleted keys, where a
+server that looks the key up before the token answers 404 (telling strangers which keys
+exist). Creates also carry bodies that are not JSON, break the schema, are not sent as JSON
+or reuse a live key: a server that reads the body before the token answers 400, 422, 415 or
+409 instead of 401.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
-from contract_tests.client import TangoClient
+from contract_tests.client import JSON, TangoClient
 from contract_tests.exchange import Exchange
 from contract_tests.expect import expect_status, expect_success, violation
-from contract_tests.payloads import payload
+from contract_tests.payloads import payload, payload_text
 from contract_tests.run import ContractRun
 
 CREDENTIALS: dict[str, Callable[[ContractRun], str | None]] = {
@@ -23,6 +29,23 @@ CREDENTIALS: dict[str, Callable[[ContractRun], str | None]] = {
     "an unknown token": lambda run: f"Bearer {run.settings.key_prefix}unknown-token",
 }
 IDS = ["none", "malformed", "non-bearer", "unknown"]
+OPERATIONS = ["createDeployment", "listDeployments", "getDeployment", "deleteDeployment"]
+
+# Create bodies a valid token would get a 4xx other than 401 for: (body, Content-Type).
+BAD_BODIES: dict[str, Callable[[ContractRun, str], tuple[bytes, str]]] = {
+    "a body that is not JSON": lambda run, live: (b'{"deployment_key": ', JSON),
+    "JSON that breaks the schema": lambda run, live: (
+        json.dumps({"deployment_key": run.keys.new("auth-invalid"), "workspace": "x"}).encode(),
+        JSON,
+    ),
+    "a valid payload sent as text/plain": lambda run, live: (
+        payload_text(run.keys.new("auth-text")),
+        "text/plain",
+    ),
+    "the key of a live deployment": lambda run, live: (payload_text(live), JSON),
+}
+BODY_IDS = ["not-json", "schema", "text-plain", "live-key"]
+KEY_STATES = ["never created", "deleted"]
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +53,16 @@ def live_key(run: ContractRun) -> str:
     """One live deployment the refused GET and DELETE requests point at."""
     key = run.keys.new("auth")
     expect_success(run.client().create(payload(key)), "creating a valid new deployment (setup)")
+    return key
+
+
+@pytest.fixture(scope="module")
+def deleted_key(run: ContractRun) -> str:
+    """One soft-deleted deployment: refused requests must not reveal that it existed."""
+    key = run.keys.new("auth-deleted")
+    client = run.client()
+    expect_success(client.create(payload(key)), "creating a valid new deployment (setup)")
+    expect_success(client.delete(key), "deleting a live deployment (setup)")
     return key
 
 
@@ -45,17 +78,48 @@ def send(
     return client.delete(key, authorization=authorization)
 
 
-@pytest.mark.parametrize(
-    "operation", ["createDeployment", "listDeployments", "getDeployment", "deleteDeployment"]
-)
+def expect_refused(exchange: Exchange, when: str) -> None:
+    """401 with a `WWW-Authenticate` challenge naming Bearer."""
+    __tracebackhide__ = True
+    expect_status(exchange, 401, when)
+    challenge = exchange.header("WWW-Authenticate")
+    if challenge is None:
+        violation(exchange, f"a 401 must carry a WWW-Authenticate header ({when}), got none")
+    if not challenge.strip().lower().startswith("bearer"):
+        violation(exchange, f"the WWW-Authenticate challenge must name Bearer, got {challenge!r}")
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("credentials", list(CREDENTIALS), ids=IDS)
 def test_bad_credentials_answer_401_with_a_bearer_challenge(
     run: ContractRun, client: TangoClient, live_key: str, operation: str, credentials: str
 ) -> None:
     exchange = send(operation, client, run, live_key, CREDENTIALS[credentials](run))
-    expect_status(exchange, 401, f"a request with {credentials}")
-    challenge = exchange.header("WWW-Authenticate")
-    if challenge is None:
-        violation(exchange, f"a 401 must carry a WWW-Authenticate header ({credentials}), got none")
-    if not challenge.strip().lower().startswith("bearer"):
-        violation(exchange, f"the WWW-Authenticate challenge must name Bearer, got {challenge!r}")
+    expect_refused(exchange, f"a request with {credentials}")
+
+
+@pytest.mark.parametrize("problem", list(BAD_BODIES), ids=BODY_IDS)
+@pytest.mark.parametrize("credentials", list(CREDENTIALS), ids=IDS)
+def test_bad_credentials_answer_401_before_the_body_is_looked_at(
+    run: ContractRun, client: TangoClient, live_key: str, problem: str, credentials: str
+) -> None:
+    body, content_type = BAD_BODIES[problem](run, live_key)
+    authorization = CREDENTIALS[credentials](run)
+    exchange = client.create_raw(body, content_type=content_type, authorization=authorization)
+    expect_refused(exchange, f"a create with {credentials} and {problem}")
+
+
+@pytest.mark.parametrize("operation", ["getDeployment", "deleteDeployment"])
+@pytest.mark.parametrize("state", KEY_STATES, ids=["never-created", "deleted"])
+@pytest.mark.parametrize("credentials", list(CREDENTIALS), ids=IDS)
+def test_bad_credentials_answer_401_before_the_key_is_looked_up(
+    run: ContractRun,
+    client: TangoClient,
+    deleted_key: str,
+    operation: str,
+    state: str,
+    credentials: str,
+) -> None:
+    key = deleted_key if state == "deleted" else run.keys.new("auth-unknown")
+    exchange = send(operation, client, run, key, CREDENTIALS[credentials](run))
+    expect_refused(exchange, f"a request with {credentials} for a key that was {state}")

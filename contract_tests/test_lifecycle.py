@@ -1,4 +1,8 @@
-"""Keys are permanent: a live key again is 409, and a soft-deleted key stays retired for good."""
+"""Keys are permanent and case-sensitive.
+
+A live key again is 409, a soft-deleted key stays retired for good, and keys that differ only
+in case (`abc`, `ABC`) name separate deployments.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ from collections.abc import Callable
 from contract_tests.client import TangoClient
 from contract_tests.expect import (
     expect_deployment,
+    expect_listed,
     expect_no_body,
     expect_not_listed,
     expect_single,
     expect_status,
 )
 from contract_tests.payloads import MakeDeployment, payload
+from contract_tests.run import ContractRun
 
 
 def test_a_live_key_sent_again_is_409_and_the_original_stays(
@@ -50,3 +56,39 @@ def test_unknown_keys_answer_404(client: TangoClient, new_key: Callable[[str], s
     key = new_key("never-created")
     expect_status(client.get(key), 404, "getting a key that was never created")
     expect_status(client.delete(key), 404, "deleting a key that was never created")
+
+
+def test_keys_differing_only_in_case_are_separate_deployments(
+    run: ContractRun, client: TangoClient, created: MakeDeployment
+) -> None:
+    """Keys are case-sensitive strings: `abc` and `ABC` are two deployments, each its own."""
+    lower = created("case-key")
+    prefix = run.keys.prefix  # lower case hex: the variants stay under it
+    rest = str(lower["deployment_key"])[len(prefix) :]
+    upper = payload(prefix + rest.upper(), "databricks")
+    mixed_key = prefix + rest.title()
+    expect_status(client.create(upper), 201, "a key that differs from a live key only in case")
+
+    for sent, other in ((lower, upper), (upper, lower)):
+        key = str(sent["deployment_key"])
+        fetched = client.get(key)
+        expect_status(fetched, 200, f"getting {key!r} next to {other['deployment_key']!r}")
+        expect_deployment(fetched, expect_single(fetched, "the get answer"), sent, None)
+    listed = client.list()
+    expect_status(listed, 200, "listing the workspace")
+    for sent in (lower, upper):
+        expect_listed(listed, str(sent["deployment_key"]), "the list (keys differing in case)")
+    expect_status(
+        client.get(mixed_key), 404, "getting a key that differs from live keys only in case"
+    )
+    expect_status(
+        client.delete(mixed_key), 404, "deleting a key that differs from live keys only in case"
+    )
+
+    expect_status(client.delete(str(upper["deployment_key"])), 204, "deleting the upper-case key")
+    still = client.get(str(lower["deployment_key"]))
+    expect_status(still, 200, "getting a key after deleting one that differs only in case")
+    expect_deployment(still, expect_single(still, "the get answer"), lower, None)
+    expect_status(
+        client.create(payload(mixed_key)), 201, "a key that differs from a deleted key only in case"
+    )

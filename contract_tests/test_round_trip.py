@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -18,15 +19,17 @@ from contract_tests.expect import (
     violation,
 )
 from contract_tests.keys import MAX_KEY_LENGTH
-from contract_tests.payloads import MakeDeployment, payload
+from contract_tests.payloads import MakeDeployment, payload, payload_text
 
 
-@pytest.mark.parametrize("kind", ["mlflow", "databricks", "tricky"])
+@pytest.mark.parametrize("kind", ["mlflow", "databricks", "tricky", "spelled"])
 def test_created_deployment_comes_back_exactly_from_create_get_and_list(
     client: TangoClient, new_key: Callable[[str], str], kind: str
 ) -> None:
-    sent = payload(new_key(kind), kind)
-    created = client.create(sent)
+    """The same JSON as sent, types exact: `true` is not `1`, `3` is not `3.0` (same_json.py)."""
+    body = payload_text(new_key(kind), kind)
+    sent = json.loads(body)
+    created = client.create_raw(body)
     expect_status(created, 201, "a valid new deployment")
     item = expect_single(created, "the create answer")
     expect_deployment(created, item, sent, workspace=None)
