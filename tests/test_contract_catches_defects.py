@@ -100,12 +100,21 @@ PROOFS = (
     ),
     Proof(
         "create-checks-body-before-token",
-        None,
-        None,
-        ("createDeployment: ", "must answer 401"),
-        known_gap=(
-            "the auth tests send only valid bodies, so a server that validates the body "
-            "before the token (no token + bad body -> 400/422) passes"
+        "test_auth.py",
+        "before_the_body",
+        (
+            _must(
+                "createDeployment",
+                "a create with no Authorization header and a body that is not JSON",
+                401,
+                "400 Bad Request",
+            ),
+            _must(
+                "createDeployment",
+                "a create with an unknown token and JSON that breaks the schema",
+                401,
+                "422 Unprocessable Entity",
+            ),
         ),
     ),
     Proof(
@@ -206,10 +215,16 @@ PROOFS = (
     ),
     Proof(
         "keys-case-insensitive",
-        None,
-        None,
-        ("createDeployment: ", "must answer 201, got 409"),
-        known_gap="no test creates two keys that differ only in case",
+        "test_lifecycle.py",
+        "only_in_case",
+        (
+            _must(
+                "createDeployment",
+                "a key that differs from a live key only in case",
+                201,
+                "409 Conflict",
+            ),
+        ),
     ),
     Proof(
         "workspace-field-accepted",
@@ -237,12 +252,11 @@ PROOFS = (
     ),
     Proof(
         "init-bools-become-ints",
-        None,
-        None,
-        ("must come back exactly as sent",),
-        known_gap=(
-            "the round trip compares with Python ==, where True == 1 and False == 0, so "
-            "true/false coming back as 1/0 passes"
+        "test_round_trip.py",
+        "comes_back_exactly",
+        (
+            "getDeployment: 'registry_connector_init' must come back exactly as sent: "
+            "at registry_connector_init.nested.list[3]: sent true, got 1",
         ),
     ),
     Proof(
