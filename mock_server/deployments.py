@@ -13,7 +13,7 @@ from aiohttp import web
 from mock_server.keys import SETTINGS, STORE, WORKSPACE
 from mock_server.persistence import save_state
 from mock_server.request_body import read_json
-from mock_server.responses import json_response
+from mock_server.responses import json_array_response
 from mock_server.validation import validate_payload
 
 COLLECTION_PATH = "/api/deployment"
@@ -26,31 +26,35 @@ OPERATIONS = {
 }
 
 
+# Handlers read `request.app` (the mock's own app, also when mounted as a sub-app) rather
+# than `request.config_dict`, which builds a lookup chain on every access.
+
+
 async def create_deployment(request: web.Request) -> web.Response:
-    settings = request.config_dict[SETTINGS]
-    data = await read_json(request, limit=settings.max_body_bytes)
+    app = request.app
+    data = await read_json(request, limit=app[SETTINGS].max_body_bytes)
     payload = validate_payload(data)
-    store, workspace = request.config_dict[STORE], request[WORKSPACE].name
+    store, workspace = app[STORE], request[WORKSPACE].name
     record = store.create(workspace, payload)
-    await save_state(request.app, undo=lambda: store.discard(workspace, record.deployment_key))
+    await save_state(app, undo=lambda: store.discard(workspace, record.deployment_key))
     location = f"{COLLECTION_PATH}/{quote(record.deployment_key, safe='')}"
-    return json_response([record.to_api()], status=201, headers={"Location": location})
+    return json_array_response([record.api_json()], status=201, headers={"Location": location})
 
 
 async def list_deployments(request: web.Request) -> web.Response:
-    records = request.config_dict[STORE].list(request[WORKSPACE].name)
-    return json_response([record.to_api() for record in records])
+    records = request.app[STORE].list(request[WORKSPACE].name)
+    return json_array_response([record.api_json() for record in records])
 
 
 async def get_deployment(request: web.Request) -> web.Response:
     key = request.match_info["deploymentKey"]
-    record = request.config_dict[STORE].get(request[WORKSPACE].name, key)
-    return json_response([record.to_api()])
+    record = request.app[STORE].get(request[WORKSPACE].name, key)
+    return json_array_response([record.api_json()])
 
 
 async def delete_deployment(request: web.Request) -> web.Response:
     key = request.match_info["deploymentKey"]
-    store = request.config_dict[STORE]
+    store = request.app[STORE]
     record = store.delete(request[WORKSPACE].name, key)
     await save_state(request.app, undo=lambda: store.undelete(record))
     return web.Response(status=204)

@@ -138,7 +138,7 @@ def injection_for(request: web.Request) -> Injection | None:
         if preference is not NO_PREFERENCE:
             return Injection("prefer", status=preference.code, delay_ms=preference.delay_ms)
     workspace = request.get(WORKSPACE)
-    rule = request.config_dict[FAULTS].take(
+    rule = request.app[FAULTS].take(
         request.method, request.path, workspace.name if workspace is not None else None
     )
     if rule is None:

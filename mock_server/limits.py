@@ -8,6 +8,7 @@ from `MockSettings`; the header section's total size is checked by `header_limit
 from __future__ import annotations
 
 import argparse
+from itertools import chain
 from typing import Any
 
 from aiohttp import web
@@ -41,13 +42,14 @@ def handler_options(settings: MockSettings) -> dict[str, Any]:
 def header_section_size(request: web.BaseRequest) -> int:
     """Bytes of the request line and header fields as sent (without the final blank line)."""
     line = len(request.method) + len(request.raw_path) + len(" HTTP/1.1\r\n") + 1
-    return line + sum(len(name) + len(value) + 4 for name, value in request.raw_headers)
+    fields = request.raw_headers  # each field is `name: value\r\n`, 4 bytes besides the two
+    return line + sum(map(len, chain.from_iterable(fields))) + 4 * len(fields)
 
 
 @web.middleware
 async def header_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """431 when the request line and headers together exceed `max_header_bytes`."""
-    limit = request.config_dict[SETTINGS].max_header_bytes
+    limit = request.app[SETTINGS].max_header_bytes
     if header_section_size(request) > limit:
         raise HeaderTooLarge(f"The request line and headers are larger than {limit} bytes.")
     return await handler(request)

@@ -7,9 +7,9 @@ and workspace: no header, token or body ever reaches the log.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -38,7 +38,7 @@ def choose_request_id(sent: str | None) -> str:
     """The client's `X-Request-Id` when it is sane, otherwise a fresh random one."""
     if sent is not None and _SANE_REQUEST_ID.fullmatch(sent):
         return sent
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits as 32 hex digits, like uuid4().hex but cheaper
 
 
 def _finish(request: web.Request, status: int, started: float, wall_start: float) -> None:
@@ -46,17 +46,18 @@ def _finish(request: web.Request, status: int, started: float, wall_start: float
     workspace = request.get(WORKSPACE)
     workspace_name = workspace.name if workspace is not None else None
     request_id = request[REQUEST_ID]
-    access_logger.info(
-        "%s %s %d %.1fms id=%s workspace=%s",
-        request.method,
-        request.rel_url.raw_path,
-        status,
-        duration_ms,
-        request_id,
-        workspace_name or "-",
-    )
+    if access_logger.isEnabledFor(logging.INFO):  # skip building the arguments when off
+        access_logger.info(
+            "%s %s %d %.1fms id=%s workspace=%s",
+            request.method,
+            request.rel_url.raw_path,
+            status,
+            duration_ms,
+            request_id,
+            workspace_name or "-",
+        )
     if is_api_traffic(request.path):
-        request.config_dict[JOURNAL].record(
+        request.app[JOURNAL].record(
             JournalEntry(
                 started_at=wall_start,
                 method=request.method,

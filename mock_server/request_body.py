@@ -21,7 +21,7 @@ from mock_server.errors import (
     RequestTimeout,
     UnsupportedMediaType,
 )
-from mock_server.keys import SETTINGS
+from mock_server.keys import RAW_BODY, SETTINGS
 from mock_server.models import MAX_JSON_DEPTH
 
 _JSON_MEDIA_TYPE = "application/json"
@@ -61,17 +61,24 @@ async def read_body_bytes(request: web.Request, limit: int) -> bytes:
     declared = request.content_length
     if declared is not None and declared > limit:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-    settings = request.config_dict.get(SETTINGS)
+    settings = request.app.get(SETTINGS)
     seconds = settings.client_timeout if settings is not None else None
+    content = request.content
     chunks: list[bytes] = []
     size = 0
     try:
-        async with asyncio.timeout(seconds):
-            async for chunk in request.content.iter_any():
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-                chunks.append(chunk)
+        if content.is_eof():  # the whole body came with the head: no wait, so no timer
+            chunks.append(content.read_nowait())
+            size = len(chunks[0])
+            if size > limit:
+                raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        else:
+            async with asyncio.timeout(seconds):
+                async for chunk in content.iter_any():
+                    size += len(chunk)
+                    if size > limit:
+                        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+                    chunks.append(chunk)
     except (web.RequestPayloadError, HttpProcessingError) as exc:
         raise BadRequest(_payload_problem(exc)) from None
     except TimeoutError:
@@ -79,7 +86,8 @@ async def read_body_bytes(request: web.Request, limit: int) -> bytes:
             f"The request body did not arrive within {seconds:g} seconds.",
             headers={"Connection": "close"},
         ) from None
-    return b"".join(chunks)
+    body = request[RAW_BODY] = b"".join(chunks)  # kept for the request journal
+    return body
 
 
 def _reject_constant(name: str) -> Any:
@@ -102,11 +110,19 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# Built once: json.loads(text, **hooks) would build a decoder (and its scanner) per call.
+_STRICT_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
+)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _content_problem(data: Any) -> str | None:
+def _content_problem(data: Any, text: str) -> str | None:
     """Why parsed JSON cannot be stored and served again (too deep, lone surrogates), or None."""
+    if "\\u" not in text and text.count("{") + text.count("[") <= MAX_JSON_DEPTH:
+        # Cheap proof from the text: a lone surrogate needs a \u escape (UTF-8 has none), and
+        # nesting cannot be deeper than the number of brackets.
+        return None
     pending: list[tuple[Any, int]] = [(data, 1)]
     while pending:
         item, depth = pending.pop()
@@ -130,12 +146,9 @@ def decode_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidJson(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
     try:
-        data = json.loads(
-            text,
-            parse_constant=_reject_constant,
-            parse_float=_finite_float,
-            object_pairs_hook=_unique_keys,
-        )
+        if text.startswith("\ufeff"):  # as json.loads says it (a decoder does not check)
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        data = _STRICT_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise InvalidJson(
             f"The request body is not valid JSON: {exc.msg} "
@@ -147,7 +160,7 @@ def decode_json(body: bytes) -> Any:
         ) from None
     except ValueError as exc:
         raise InvalidJson(f"The request body is not valid JSON: {exc}.") from None
-    problem = _content_problem(data)
+    problem = _content_problem(data, text)
     if problem is not None:
         raise InvalidJson(f"The request body {problem}.")
     return data

@@ -6,6 +6,8 @@ fixtures and persistence all drive this one model layer.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +16,8 @@ from typing import Any
 from mock_server.errors import Conflict, NotFound, QuotaExceeded
 
 DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE = 100_000
+# Compact JSON, non-ASCII kept as UTF-8: the same bytes as `responses.dump_json`.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(slots=True)
@@ -27,6 +31,7 @@ class StoredDeployment:
     server_proxy_class: str
     server_proxy_init: dict[str, Any]
     deleted: bool = False
+    _api_json: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_api(self) -> dict[str, Any]:
         """The `Deployment` object of the API (no `deleted` flag: deleted ones are never shown)."""
@@ -38,6 +43,13 @@ class StoredDeployment:
             "server_proxy_class": self.server_proxy_class,
             "server_proxy_init": self.server_proxy_init,
         }
+
+    def api_json(self) -> bytes:
+        """`to_api()` as JSON bytes, encoded once: a stored deployment never changes."""
+        encoded = self._api_json
+        if encoded is None:
+            encoded = self._api_json = _encode_json(self.to_api()).encode("utf-8")
+        return encoded
 
 
 @dataclass(slots=True)
@@ -120,6 +132,9 @@ class DeploymentStore:
                 "deployments, the most this mock allows."
             )
         record = StoredDeployment(workspace=workspace, **payload)
+        # Deployments repeat their class paths: one shared copy each (~250 bytes saved).
+        record.registry_connector_class = sys.intern(record.registry_connector_class)
+        record.server_proxy_class = sys.intern(record.server_proxy_class)
         space.live[key] = record
         return record
 
