@@ -1,4 +1,5 @@
-"""The ceiling: bare aiohttp answering fixed JSON (no state, auth or validation). Arg: port."""
+"""The ceiling: bare aiohttp answering fixed JSON; no state, auth or validation, but a POST's
+body is read as JSON, as any create must. Argument: the port."""
 
 import sys
 
@@ -18,6 +19,8 @@ BODY = (
 async def fixed(request: web.Request) -> web.Response:
     if request.method == "DELETE":
         return web.Response(status=204)
+    if request.method == "POST":
+        await request.json()
     status = 201 if request.method == "POST" else 200
     return web.Response(status=status, body=BODY, content_type="application/json")
 

@@ -46,6 +46,10 @@ def summarise_server(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "cold_start_s": median([r["cold_start_s"] for r in runs]),
         "idle_rss_mb": median([r["idle_rss_mb"] for r in runs]),
         "rss_after_mb": median([r["rss_after_mb"] for r in runs]),
+        "bytes_per_created": median(
+            [r["bytes_per_created"] for r in runs if r.get("bytes_per_created") is not None]
+        )
+        or None,
         "scenarios": {},
     }
     for name in SCENARIOS:
@@ -88,6 +92,8 @@ def evaluate_targets(
     """Every target of the issue, from the same invocation's runs."""
     targets: list[Target] = []
     mock_runs = servers[mock]
+    if not mock_runs:  # --runs 0: the scale runs only
+        return _scale_targets(scale)
     for scenario in ("list", "get", "create"):
         if prism is not None:
             value = paired_ratio(mock_runs, servers[prism], _rps(scenario))
@@ -100,17 +106,29 @@ def evaluate_targets(
         targets.append(Target("cold start vs bare aiohttp", value, 1.3, False, "x"))
     mock_summary = summarise_server(mock_runs)
     targets.append(Target("idle RSS", mock_summary["idle_rss_mb"], 60.0, False, " MB"))
+    targets.append(
+        Target(
+            "memory per deployment created by POST",
+            mock_summary["bytes_per_created"],
+            2048.0,
+            False,
+            " B",
+        )
+    )
     for scenario in ("get", "create"):
         p99 = mock_summary["scenarios"].get(scenario, {}).get("p99_ms")
         targets.append(Target(f"{scenario} p99", p99, 10.0, False, " ms"))
-    if scale is not None:
-        per_item = scale.get("bytes_per_deployment")
-        targets.append(Target("memory per deployment", per_item, 2048.0, False, " B"))
-        for op in ("get", "delete"):
-            slowdown = scale.get("slowdown", {}).get(op)
-            targets.append(
-                Target(f"{op} slowdown largest vs smallest seed", slowdown, 1.2, False, "x")
-            )
+    return targets + _scale_targets(scale)
+
+
+def _scale_targets(scale: dict[str, Any] | None) -> list[Target]:
+    if scale is None:
+        return []
+    per_item = scale.get("bytes_per_deployment")
+    targets = [Target("memory per deployment seeded from a fixture", per_item, 2048.0, False, " B")]
+    for op in ("get", "delete"):
+        slowdown = scale.get("slowdown", {}).get(op)
+        targets.append(Target(f"{op} slowdown largest vs smallest seed", slowdown, 1.2, False, "x"))
     return targets
 
 

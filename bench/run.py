@@ -67,7 +67,9 @@ def measure_server(
         results["list"] = loader.run(server.url, list_scenario(), seconds)
         results["get"] = loader.run(server.url, get_scenario(), seconds)
         prefix = f"bench-r{run}"
+        rss_before_create = server.rss_bytes()
         results["create"] = created = loader.run(server.url, create_scenario(prefix), seconds)
+        stored_bytes = server.rss_bytes() - rss_before_create
         pool = created.requests - created.errors if spec.stateful else None
         delete_seconds = seconds
         if pool is not None:
@@ -89,6 +91,10 @@ def measure_server(
         "cold_start_s": server.cold_start_s,
         "idle_rss_mb": idle_rss / report.MB,
         "rss_after_mb": rss_after / report.MB,
+        # RSS growth while creating, per deployment created (stateful servers only).
+        "bytes_per_created": stored_bytes / (created.requests - created.errors)
+        if spec.stateful and created.requests > created.errors
+        else None,
         "scenarios": {name: result.to_json() for name, result in results.items()},
     }
 
@@ -156,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description="Benchmark tango-mock against bare aiohttp and Prism on loopback.",
     )
-    parser.add_argument("--runs", type=int, default=3, help="runs per server; medians are shown")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs per server, medians shown (0: scale runs only)"
+    )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     parser.add_argument(
@@ -268,11 +276,20 @@ def render(results: dict[str, Any]) -> str:
         f"aiohttp {machine['aiohttp']}; loader {settings['loader']}, 1 thread, "
         f"{settings['connections']} connections, {settings['duration_s']:g} s per scenario, "
         f"median of {settings['runs']} run(s).",
-        "",
-        "Throughput in requests/s, (p50/p99 latency in ms):",
-        "",
-        report.servers_table(results["servers"]),
     ]
+    if settings["runs"]:
+        parts += [
+            "",
+            "Throughput in requests/s, (p50/p99 latency in ms):",
+            "",
+            report.servers_table(results["servers"]),
+        ]
+    created = results["servers"].get("tango-mock", {}).get("bytes_per_created")
+    if settings["runs"] and created:
+        parts += [
+            "",
+            f"Memory per deployment created by POST (RSS growth while creating): {created:,.0f} B",
+        ]
     if results["scale"]:
         per = results["scale"]["bytes_per_deployment"]
         parts += [

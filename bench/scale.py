@@ -100,7 +100,11 @@ def measure_size(
         # List answers grow with N: one connection, so the time per answer is its own cost.
         list_loader = Loader(loader.use_wrk, connections=1, max_requests=loader.max_requests)
         listed = list_loader.run(server.url, scale_list_scenario(), seconds)
-        delete = loader.run(server.url, scale_delete_scenario(workspaces, size), seconds)
+        # No more deletes planned than keys exist: at the get rate, most of the pool.
+        pool_seconds = 0.8 * workspaces * size / max(get.rps, 1.0)
+        delete = loader.run(
+            server.url, scale_delete_scenario(workspaces, size), min(seconds, pool_seconds)
+        )
     finally:
         server.stop()
     left = size - math.ceil(delete.requests / workspaces)
