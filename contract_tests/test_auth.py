@@ -6,7 +6,9 @@ instead of hiding behind a 404; they also aim at never created and deleted keys,
 server that looks the key up before the token answers 404 (telling strangers which keys
 exist). Creates also carry bodies that are not JSON, break the schema, are not sent as JSON
 or reuse a live key: a server that reads the body before the token answers 400, 422, 415 or
-409 instead of 401.
+409 instead of 401. Tokens are compared exactly: the valid token with its letters' case
+swapped, one character more or one less is an unknown token (a case-insensitive collation, a
+prefix match or a hash that truncates would accept it).
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ BAD_BODIES: dict[str, Callable[[ContractRun, str], tuple[bytes, str]]] = {
 BODY_IDS = ["not-json", "schema", "text-plain", "live-key"]
 KEY_STATES = ["never created", "deleted"]
 
+# Tokens one step from the valid one, and how a curl line spells each from the token variable.
+NEAR_MISSES: dict[str, tuple[Callable[[str], str], str]] = {
+    "the token with its letters' case swapped": (
+        str.swapcase,
+        "$(printf %s ${VAR} | tr a-zA-Z A-Za-z)",
+    ),
+    "the token with one character more": (lambda token: f"{token}x", "${VAR}x"),
+    "the token without its last character": (lambda token: token[:-1], "${VAR%?}"),
+}
+NEAR_MISS_IDS = ["swapped-case", "longer", "shorter"]
+
 
 @pytest.fixture(scope="module")
 def live_key(run: ContractRun) -> str:
@@ -76,6 +89,19 @@ def send(
     if operation == "getDeployment":
         return client.get(key, authorization=authorization)
     return client.delete(key, authorization=authorization)
+
+
+def near_miss_client(run: ContractRun, near_miss: str) -> tuple[TangoClient, str]:
+    """A client and the near-miss header; curl lines derive that token, never show it."""
+    change, shell = NEAR_MISSES[near_miss]
+    token = change(run.owner.token)
+    if token == run.owner.token:
+        pytest.skip(f"{near_miss} is the token itself (it has no letters)")
+    client = run.client()
+    if client.secrets:  # a real server's tokens: mask the near miss too, and before the token
+        variable = run.owner.placeholder.lstrip("$")
+        client.secrets = {token: shell.replace("VAR", variable), **client.secrets}
+    return client, f"Bearer {token}"
 
 
 def expect_refused(exchange: Exchange, when: str) -> None:
@@ -123,3 +149,13 @@ def test_bad_credentials_answer_401_before_the_key_is_looked_up(
     key = deleted_key if state == "deleted" else run.keys.new("auth-unknown")
     exchange = send(operation, client, run, key, CREDENTIALS[credentials](run))
     expect_refused(exchange, f"a request with {credentials} for a key that was {state}")
+
+
+@pytest.mark.parametrize("operation", ["listDeployments", "getDeployment"])
+@pytest.mark.parametrize("near_miss", list(NEAR_MISSES), ids=NEAR_MISS_IDS)
+def test_a_token_one_step_from_the_valid_one_answers_401(
+    run: ContractRun, live_key: str, operation: str, near_miss: str
+) -> None:
+    client, authorization = near_miss_client(run, near_miss)
+    exchange = send(operation, client, run, live_key, authorization)
+    expect_refused(exchange, f"a request with {near_miss}")
