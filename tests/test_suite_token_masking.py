@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from contract_tests import run as contract_run
+from contract_tests.client import Identity
 from contract_tests.settings import PROFILES, RunSettings
 from contract_tests.test_auth import NEAR_MISSES, near_miss_client
 
@@ -16,7 +18,8 @@ UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing answers, the curl li
 
 
 @pytest.fixture
-def run() -> Iterator[contract_run.ContractRun]:
+def run(tmp_path: Path) -> Iterator[contract_run.ContractRun]:
+    """A run at a real server (tokens are secret there); never the session's current run."""
     settings = RunSettings(
         base_url=UNREACHABLE,
         token=TOKEN,
@@ -26,8 +29,17 @@ def run() -> Iterator[contract_run.ContractRun]:
         seed=1,
         run_id="0a1b2c3d",
     )
-    yield contract_run.start(settings)
-    contract_run.finish()
+    owner = Identity(contract_run.OWNER, TOKEN, "$TANGO_TOKEN")
+    run = contract_run.ContractRun(
+        settings=settings,
+        base_url=UNREACHABLE,
+        owner=owner,
+        other=None,
+        local_mock=None,
+        workdir=tmp_path,
+    )
+    yield run
+    run.session.close()
 
 
 @pytest.mark.parametrize("near_miss", list(NEAR_MISSES))
