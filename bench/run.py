@@ -45,6 +45,8 @@ from bench.servers import (
 )
 
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
+MOCK = "tango-mock"
+MOCK_WITH_ACCESS_LOG = "tango-mock, access log on"
 IDLE_SETTLE_S = 0.5
 WARM_UP_S = 1.0
 DELETE_POOL_SHARE = 0.8  # plan deletes for at most this share of the keys created
@@ -175,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-requests", type=int, default=200_000, help="python loader cap")
     parser.add_argument("--no-prism", action="store_true", help="skip Prism")
+    parser.add_argument(
+        "--no-access-log-row",
+        action="store_true",
+        help="skip the extra row of the mock with its default access log (INFO lines)",
+    )
     parser.add_argument("--prism-version", default=PRISM_VERSION)
     parser.add_argument(
         "--scale-sizes",
@@ -202,11 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def apply_smoke(args: argparse.Namespace) -> None:
     args.runs, args.duration, args.loader, args.no_prism = 1, 0.2, "python", True
+    args.no_access_log_row = True
     args.scale_sizes, args.delete_pool, args.max_requests = "10,100", 200, 300
 
 
 def _servers(args: argparse.Namespace) -> tuple[list[ServerSpec], str | None]:
-    specs = [mock_spec(args.mock_arg), bare_spec()]
+    """The mock as measured for the targets (access log off, like Prism's logs), the ceiling,
+    Prism, and the mock with its default access log as a fourth row."""
+    specs = [mock_spec(["--log-level", "warning", *args.mock_arg], name=MOCK), bare_spec()]
     prism_name = None
     if not args.no_prism:
         prism = ensure_prism(args.prism_version, log=_log)
@@ -214,6 +224,8 @@ def _servers(args: argparse.Namespace) -> tuple[list[ServerSpec], str | None]:
             spec = prism_spec(prism)
             specs.append(spec)
             prism_name = spec.name
+    if not args.no_access_log_row:
+        specs.append(mock_spec(args.mock_arg, name=MOCK_WITH_ACCESS_LOG))
     return specs, prism_name
 
 
@@ -284,7 +296,7 @@ def render(results: dict[str, Any]) -> str:
             "",
             report.servers_table(results["servers"]),
         ]
-    created = results["servers"].get("tango-mock", {}).get("bytes_per_created")
+    created = results["servers"].get(MOCK, {}).get("bytes_per_created")
     if settings["runs"] and created:
         parts += [
             "",

@@ -92,19 +92,24 @@ def measure_size(
     """Start the mock seeded with `size` per workspace and measure get, list and delete."""
     workspaces = delete_workspaces(size, pool)
     fixture = scale_fixture(size, workspaces)
-    spec = mock_spec(["--fixtures", str(fixture)], name=f"mock-{size}", ready_token=scale_token(0))
+    spec = mock_spec(
+        ["--fixtures", str(fixture), "--log-level", "warning"],
+        name=f"mock-{size}",
+        ready_token=scale_token(0),
+    )
     server = launch(spec, log_dir)
     try:
         idle_rss = server.rss_bytes()
         get = loader.run(server.url, scale_get_scenario(size), seconds)
-        # List answers grow with N: one connection, so the time per answer is its own cost.
-        list_loader = Loader(loader.use_wrk, connections=1, max_requests=loader.max_requests)
-        listed = list_loader.run(server.url, scale_list_scenario(), seconds)
         # No more deletes planned than keys exist: at the get rate, most of the pool.
         pool_seconds = 0.8 * workspaces * size / max(get.rps, 1.0)
         delete = loader.run(
             server.url, scale_delete_scenario(workspaces, size), min(seconds, pool_seconds)
         )
+        # Last, as a large answer may still be on its way when the load stops. List answers
+        # grow with N: one connection, so the time per answer is its own cost.
+        list_loader = Loader(loader.use_wrk, connections=1, max_requests=loader.max_requests)
+        listed = list_loader.run(server.url, scale_list_scenario(), seconds)
     finally:
         server.stop()
     left = size - math.ceil(delete.requests / workspaces)

@@ -68,5 +68,5 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         # Two Authorization headers are joined, so they fail as malformed instead of the
         # first one silently winning.
         authorization = ", ".join(request.headers.getall("Authorization", [])) or None
-        request[WORKSPACE] = authenticate(authorization, request.config_dict[STORE], utc_now())
+        request[WORKSPACE] = authenticate(authorization, request.app[STORE], utc_now())
     return await handler(request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,10 @@ from pydantic import ValidationError
 
 from mock_server.fixtures import (
     FixtureDocument,
+    FixtureError,
     build_store,
     export_document,
+    load_fixture_file,
     parse_document,
     parse_yaml,
     with_extra_tokens,
@@ -191,3 +194,34 @@ def test_created_deployments_share_one_copy_of_each_class_path() -> None:
 
 def test_empty_fixture_document_still_builds_an_empty_store() -> None:
     assert build_store(FixtureDocument()).deployment_count() == 0
+
+
+def test_a_json_fixture_file_validated_from_its_text_equals_the_general_path(
+    tmp_path: Path,
+) -> None:
+    text = fixture_text()
+    path = tmp_path / "seed.json"
+    path.write_text(text, encoding="utf-8")
+    assert load_fixture_file(path) == parse_document(json.loads(text), source=str(path))
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (
+            {"deployments": [{"workspace": "ws", **payload("bad key")}]},
+            "(deployment_key 'bad key')",
+        ),
+        ({"tokens": [{"token": "t", "workspace": "nowhere"}]}, "'nowhere' is not declared"),
+        ({"workspaces": [{"name": "ws", "disabled": "yes"}]}, "workspaces[0] (name 'ws').disabled"),
+    ],
+)
+def test_a_bad_json_fixture_file_still_names_the_entry_and_the_problem(
+    tmp_path: Path, change: dict[str, Any], fragment: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(fixture_text(**change), encoding="utf-8")
+    with pytest.raises(FixtureError) as caught:
+        load_fixture_file(path)
+    assert fragment in str(caught.value)
+    assert str(path) in str(caught.value)
