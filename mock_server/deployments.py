@@ -6,6 +6,7 @@ workspace in `request[WORKSPACE]`.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from mock_server.validation import validate_payload
 
 COLLECTION_PATH = "/api/deployment"
 ITEM_PATH = "/api/deployment/{deploymentKey}"
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")  # RFC 3986 unreserved characters
 OPERATIONS = {
     "createDeployment": ("POST", COLLECTION_PATH),
     "listDeployments": ("GET", COLLECTION_PATH),
@@ -37,7 +39,8 @@ async def create_deployment(request: web.Request) -> web.Response:
     store, workspace = app[STORE], request[WORKSPACE].name
     record = store.create(workspace, payload)
     await save_state(app, undo=lambda: store.discard(workspace, record.deployment_key))
-    location = f"{COLLECTION_PATH}/{quote(record.deployment_key, safe='')}"
+    key = record.deployment_key  # a valid key holds only URL-safe characters: quote() is rare
+    location = f"{COLLECTION_PATH}/{key if _URL_SAFE.fullmatch(key) else quote(key, safe='')}"
     return json_array_response([record.api_json()], status=201, headers={"Location": location})
 
 
