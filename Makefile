@@ -21,6 +21,9 @@ test: $(BIN)/.installed  ## lint, type-check and run the whole test suite (mock 
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(ARGS)
 
+bench: $(BIN)/.installed  ## benchmark the mock against bare aiohttp and Prism (bench/RESULTS.md; ARGS="--smoke")
+	$(BIN)/python -m bench $(ARGS)
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -85,7 +85,16 @@ local function mix_request(i)
   return wrk.format("GET", item(key), read_headers)
 end
 
+-- wrk calls request() once before the run, only to check the request parses (thread 0's
+-- script); that call gets a harmless GET, so real request numbers start at 0 as in the Python
+-- loader (otherwise key PREFIX-0 would never be created, and the mix's first delete 404s).
+local checked = false
+
 function request()
+  if not checked then
+    checked = true
+    return wrk.format("GET", COLLECTION, read_headers)
+  end
   local i = counter
   counter = counter + 1
   if mode == "list" then
