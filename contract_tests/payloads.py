@@ -7,37 +7,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-_MLFLOW: dict[str, Any] = {
-    "registry_connector_class": (
-        "tango_shared.connectors.deployment.mlflow_registry_connector.MlflowModelRegistryConnector"
-    ),
-    "registry_connector_init": {
-        "model_registry_url": "http://mlflow.example.com:5000",
-        "tracking_server_url": "http://mlflow.example.com:5000",
-    },
-    "server_proxy_class": (
-        "tango_shared.connectors.deployment.mlflow_server_proxy.MlflowModelServerProxy"
-    ),
-    "server_proxy_init": {"server_proxy_url": "http://mlflow-serving.example.com:8080"},
-}
+from mock_server.resources import spec_example
 
-_DATABRICKS: dict[str, Any] = {
-    "registry_connector_class": (
-        "tango_shared.connectors.databricks_registry_connector.DatabricksModelRegistryConnector"
-    ),
-    "registry_connector_init": {
-        "model_registry_url": "https://dbc-example.cloud.databricks.com",
-        "tracking_server_url": "https://dbc-example.cloud.databricks.com",
-        "tracking_server_pat": "dapi-example-tracking-pat",
-    },
-    "server_proxy_class": (
-        "tango_shared.connectors.databricks_server_proxy.DatabricksModelServerProxy"
-    ),
-    "server_proxy_init": {
-        "server_proxy_url": "https://dbc-example.cloud.databricks.com/serving-endpoints",
-        "server_proxy_pat": "dapi-example-serving-pat",
-    },
-}
+
+def _payload_without_key(example: str) -> dict[str, Any]:
+    """TANGO's example payload from openapi.yaml, minus its key (each run makes new keys)."""
+    payload = spec_example(example)
+    del payload["deployment_key"]
+    return payload
+
+
+_MLFLOW: dict[str, Any] = _payload_without_key("MlflowPayload")
+_DATABRICKS: dict[str, Any] = _payload_without_key("DatabricksPayload")
 
 # Init values are "any JSON": nesting, every JSON type and non-ASCII text must survive as sent,
 # and true/false/1/0/1.0 must stay apart (compared type-exactly, see same_json.py).

@@ -6,6 +6,7 @@ source checkout or editable install reads them from the repository root instead.
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,10 @@ def spec_document() -> dict[str, Any]:
     document = yaml.safe_load(spec_text())
     assert isinstance(document, dict)
     return document
+
+
+def spec_example(name: str) -> dict[str, Any]:
+    """A fresh copy of a named example of openapi.yaml (TANGO's payloads live there, once)."""
+    value = spec_document()["components"]["examples"][name]["value"]
+    assert isinstance(value, dict)
+    return copy.deepcopy(value)

@@ -10,26 +10,15 @@ from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
 from mock_server.fixtures import FixtureDocument, parse_document
+from mock_server.resources import spec_example
 
 TOKEN = "t1"
 OTHER_TOKEN = "t2"
 DISABLED_TOKEN = "t-disabled"
 EXPIRED_TOKEN = "t-expired"
 
-MLFLOW_PAYLOAD: dict[str, Any] = {
-    "deployment_key": "mlflow-deployment-staging",
-    "registry_connector_class": (
-        "tango_shared.connectors.deployment.mlflow_registry_connector.MlflowModelRegistryConnector"
-    ),
-    "registry_connector_init": {
-        "model_registry_url": "http://mlflow.example.com:5000",
-        "tracking_server_url": "http://mlflow.example.com:5000",
-    },
-    "server_proxy_class": (
-        "tango_shared.connectors.deployment.mlflow_server_proxy.MlflowModelServerProxy"
-    ),
-    "server_proxy_init": {"server_proxy_url": "http://mlflow-serving.example.com:8080"},
-}
+# TANGO's MLflow example, taken from openapi.yaml so the spec and the tests share one copy.
+MLFLOW_PAYLOAD: dict[str, Any] = spec_example("MlflowPayload")
 
 DATABRICKS_PAYLOAD: dict[str, Any] = {
     "deployment_key": "databricks-deployment-staging",
