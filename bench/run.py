@@ -322,9 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         apply_smoke(args)
     results = run(args)
-    results["command"] = "python -m bench " + shlex.join(
-        sys.argv[1:] if argv is None else list(argv)
-    )
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    results["command"] = " ".join(["python -m bench", shlex.join(arguments)]).strip()
     print(render(results))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     serialisable = {key: value for key, value in results.items() if not key.startswith("_")}
