@@ -34,6 +34,7 @@ from bench.scenarios import (
 )
 from bench.servers import (
     BENCH_DIR,
+    CACHE_DIR,
     PRISM_VERSION,
     REPO_ROOT,
     ServerSpec,
@@ -254,6 +255,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = _log) -> dict[str
                     loader=loader,
                     seconds=args.duration,
                     log_dir=log_dir,
+                    # Smoke runs (CI) leave nothing behind; real runs keep big seeds cached.
+                    fixture_dir=log_dir if args.smoke else CACHE_DIR / "fixtures",
                 )
             )
     mock_name, bare_name = specs[0].name, specs[1].name

@@ -87,11 +87,17 @@ class ScalePoint:
 
 
 def measure_size(
-    size: int, *, pool: int, loader: Loader, seconds: float, log_dir: Path
+    size: int,
+    *,
+    pool: int,
+    loader: Loader,
+    seconds: float,
+    log_dir: Path,
+    fixture_dir: Path = CACHE_DIR / "fixtures",
 ) -> ScalePoint:
     """Start the mock seeded with `size` per workspace and measure get, list and delete."""
     workspaces = delete_workspaces(size, pool)
-    fixture = scale_fixture(size, workspaces)
+    fixture = scale_fixture(size, workspaces, fixture_dir)
     spec = mock_spec(
         ["--fixtures", str(fixture), "--log-level", "warning"],
         name=f"mock-{size}",
