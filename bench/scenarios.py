@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from mock_server.resources import spec_example
+
 COLLECTION = "/api/deployment"
 DEMO_TOKEN = "dev-token"  # fixtures/demo.yaml: my-workspace
 DEMO_KEY = "mlflow-deployment-staging"  # a live deployment of my-workspace
@@ -19,19 +21,8 @@ WRITE_TOKEN = "bench-token"  # added with --token, so creates never grow the lis
 MIX_TOKEN = "bench-mix-token"
 EXTRA_TOKENS = {WRITE_TOKEN: "bench", MIX_TOKEN: "bench-mix"}
 
-MLFLOW_PAYLOAD = {
-    "registry_connector_class": (
-        "tango_shared.connectors.deployment.mlflow_registry_connector.MlflowModelRegistryConnector"
-    ),
-    "registry_connector_init": {
-        "model_registry_url": "http://mlflow.example.com:5000",
-        "tracking_server_url": "http://mlflow.example.com:5000",
-    },
-    "server_proxy_class": (
-        "tango_shared.connectors.deployment.mlflow_server_proxy.MlflowModelServerProxy"
-    ),
-    "server_proxy_init": {"server_proxy_url": "http://mlflow-serving.example.com:8080"},
-}
+# TANGO's MLflow example from openapi.yaml, without its key (every create uses a new one).
+MLFLOW_PAYLOAD = {k: v for k, v in spec_example("MlflowPayload").items() if k != "deployment_key"}
 
 
 class HttpRequest(NamedTuple):
