@@ -27,6 +27,7 @@ from pydantic import (
 
 from mock_server.models import (
     BEARER_TOKEN_PATTERN,
+    LONE_SURROGATE,
     MAX_JSON_DEPTH,
     DeploymentKey,
     InitParameters,
@@ -110,15 +111,12 @@ class FixtureDeployment(BaseModel):
         return self
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def json_problem(value: Any, path: str = "", depth: int = 1) -> str | None:
     """Why a YAML value cannot be served as JSON (dates, sets, NaN...), or None if it can."""
     if isinstance(value, list | dict) and depth > MAX_JSON_DEPTH:
         return f"{path or 'value'}: nested more than {MAX_JSON_DEPTH} levels deep"
     if isinstance(value, str):
-        if _LONE_SURROGATE.search(value):
+        if LONE_SURROGATE.search(value):
             return f"{path or 'value'}: a lone surrogate (\\uD800-\\uDFFF) is not UTF-8 text"
         return None
     if value is None or isinstance(value, (bool, int)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +15,9 @@ MAX_JSON_DEPTH = 64
 """Objects and arrays may nest this deep in a payload (the payload is level 1); deeper is a
 400 (body) or a fixture error: a fixed bound far from Python's recursion limit, so storing,
 serving, journalling and saving state (YAML) never hit it."""
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone UTF-16 surrogate (from a `\\uD8xx` escape): not UTF-8 text, so never stored or served."""
+
 
 DeploymentKey = Annotated[str, Field(pattern=DEPLOYMENT_KEY_PATTERN, min_length=1, max_length=128)]
 PythonClassPath = Annotated[str, Field(pattern=PYTHON_CLASS_PATH_PATTERN)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +21,7 @@ from mock_server.errors import (
     UnsupportedMediaType,
 )
 from mock_server.keys import RAW_BODY, SETTINGS
-from mock_server.models import MAX_JSON_DEPTH
+from mock_server.models import LONE_SURROGATE, MAX_JSON_DEPTH
 
 _JSON_MEDIA_TYPE = "application/json"
 
@@ -114,7 +113,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _STRICT_DECODER = json.JSONDecoder(
     parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
 )
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _content_problem(data: Any, text: str) -> str | None:
@@ -127,7 +125,7 @@ def _content_problem(data: Any, text: str) -> str | None:
     while pending:
         item, depth = pending.pop()
         if isinstance(item, str):
-            if _LONE_SURROGATE.search(item):
+            if LONE_SURROGATE.search(item):
                 return "holds a lone surrogate escape (\\uD800-\\uDFFF)"
         elif isinstance(item, dict | list):
             if depth > MAX_JSON_DEPTH:
