@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from mock_server.errors import Forbidden, Unauthorized
 from mock_server.models import BEARER_TOKEN_PATTERN
@@ -18,8 +18,13 @@ def _challenge(error: str | None, description: str) -> Unauthorized:
     return Unauthorized(description, headers={"WWW-Authenticate": header})
 
 
-def authenticate(authorization: str | None, store: DeploymentStore, now: datetime) -> Workspace:
-    """The workspace of a valid `Authorization: Bearer <token>`; 401 or 403 otherwise."""
+def authenticate(
+    authorization: str | None, store: DeploymentStore, now: datetime | None = None
+) -> Workspace:
+    """The workspace of a valid `Authorization: Bearer <token>`; 401 or 403 otherwise.
+
+    `now` (aware UTC) defaults to the clock, read only for tokens that can expire.
+    """
     if authorization is None or not authorization.strip():
         raise _challenge(None, "A bearer token is required: send Authorization: Bearer <token>.")
     match = _BEARER.fullmatch(authorization)
@@ -28,7 +33,7 @@ def authenticate(authorization: str | None, store: DeploymentStore, now: datetim
     grant = store.grant_for(match.group(1))
     if grant is None:
         raise _challenge("invalid_token", "The bearer token is not valid.")
-    if grant.is_expired(now):
+    if grant.expires_at is not None and grant.is_expired(now or datetime.now(UTC)):
         raise _challenge("invalid_token", "The bearer token has expired.")
     workspace = store.workspaces.get(grant.workspace)
     if workspace is None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_urldispatcher import MatchInfoError
 
 ANY_ORIGIN = "*"
@@ -103,7 +102,8 @@ def _add_vary_origin(response: web.StreamResponse) -> None:
         response.headers[hdrs.VARY] = ", ".join([*names, "Origin"])
 
 
-def _decorate(target: web.StreamResponse, policy: CorsPolicy, allow: str | None) -> None:
+def decorate(target: web.StreamResponse, policy: CorsPolicy, allow: str | None) -> None:
+    """CORS headers on any answer (errors included) to an allowed origin; `Vary: Origin`."""
     if not policy.any_origin:
         _add_vary_origin(target)
     if allow is not None:
@@ -126,34 +126,19 @@ def _preflight_response(policy: CorsPolicy, allow: str, methods: set[str]) -> we
     return response
 
 
-def cors_middleware(policy: CorsPolicy) -> Middleware:
-    """The middleware for `policy`; put it outside the error middleware so errors get CORS."""
-
-    @web.middleware
-    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
-        allow = policy.allow_origin_value(request.headers.get(hdrs.ORIGIN))
-        if (
-            allow is not None
-            and request.method == hdrs.METH_OPTIONS
-            and hdrs.ORIGIN in request.headers
-            and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers
-        ):
-            methods = _path_methods(request)
-            if methods is not None:
-                return _preflight_response(policy, allow, methods)
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:  # redirects and anything not turned into a response
-            _decorate(exc, policy, allow)
-            raise
-        if not response.prepared:
-            _decorate(response, policy, allow)
-        return response
-
-    return cors
+def preflight_answer(request: web.Request, policy: CorsPolicy, allow: str) -> web.Response | None:
+    """The 204 for a preflight from an allowed origin to a path that exists, else None."""
+    if (
+        request.method != hdrs.METH_OPTIONS
+        or hdrs.ORIGIN not in request.headers
+        or hdrs.ACCESS_CONTROL_REQUEST_METHOD not in request.headers
+    ):
+        return None
+    methods = _path_methods(request)
+    return None if methods is None else _preflight_response(policy, allow, methods)
 
 
-def cors_middlewares(origins: Iterable[str]) -> list[Middleware]:
-    """`[cors_middleware]` when origins are configured, else nothing (no cost when off)."""
+def cors_policy(origins: Iterable[str]) -> CorsPolicy | None:
+    """The policy for `--cors-origin` values, or None when there are none (CORS off, no cost)."""
     policy = CorsPolicy.from_origins(origins)
-    return [cors_middleware(policy)] if policy.origins else []
+    return policy if policy.origins else None

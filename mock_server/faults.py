@@ -128,6 +128,10 @@ class FaultBook:
         self._rules.append(rule)
         return rule
 
+    @property
+    def has_rules(self) -> bool:
+        return bool(self._rules)
+
     def rules(self) -> list[FaultRule]:
         return list(self._rules)
 

@@ -31,6 +31,7 @@ from mock_server.resources import spec_document
 from mock_server.responses import json_response
 
 FAULT_HEADER = "X-Mock-Fault"
+PREFER = "Prefer"
 
 
 class InvalidPreferHeader(ApiError):
@@ -129,7 +130,7 @@ class Injection:
 
 def injection_for(request: web.Request) -> Injection | None:
     """`Prefer` first (it wins over rules and consumes none), then the first rule that fires."""
-    prefer_headers = request.headers.getall("Prefer", ())
+    prefer_headers = request.headers.getall(PREFER, ())
     if prefer_headers:
         try:
             preference = parse_prefer(prefer_headers)
@@ -148,9 +149,8 @@ def injection_for(request: web.Request) -> Injection | None:
     )
 
 
-@web.middleware
-async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Runs after auth, so rules can target a workspace and bad tokens still get 401/403."""
+async def with_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Serve `request` with its fault applied, if one applies (called after auth)."""
     injection = injection_for(request) if is_api_traffic(request.path) else None
     if injection is None:
         return await handler(request)

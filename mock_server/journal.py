@@ -1,20 +1,22 @@
 """The request journal: what clients sent and what they got, bounded, with secrets masked.
 
-Plain Python, no HTTP (the observe middleware feeds it). Recording costs O(1): an entry keeps
-references to the raw values and the masking and formatting happen only when someone reads
-the journal (`GET /_mock/requests`), so a busy server pays nothing for an unread journal.
+Plain Python, no HTTP (the edge middleware feeds it). Recording costs O(1): an entry keeps
+references to what aiohttp parsed anyway, and decoding, masking and formatting happen only
+when someone reads the journal (`GET /_mock/requests`): a busy server pays next to nothing
+for an unread journal.
 """
 
 from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
+
+from yarl import URL
 
 DEFAULT_JOURNAL_SIZE = 1000
 # Bodies larger than this are summarised instead of kept, so the journal's memory is bounded
@@ -91,21 +93,36 @@ def describe_body(body: bytes | None, *, content_type: str, declared_length: int
     return mask_secrets(data)
 
 
-@dataclass(slots=True)  # not frozen: a frozen init costs ~2 us more per request; never mutated
-class JournalEntry:
-    """One request as received and answered; raw values, formatted only when read."""
+class JournalEntry(NamedTuple):
+    """One request as received and answered: references to what aiohttp already parsed.
+
+    Recording must cost next to nothing on the request path, so an entry is a tuple of
+    references (the URL and headers aiohttp built anyway); the path, query, media type and
+    length are derived, and secrets masked, only when someone reads the journal.
+    """
 
     started_at: float  # seconds since the epoch
     method: str
-    path: str
-    query_string: str
+    url: URL  # the request target, relative (path and query)
+    headers: Mapping[str, str]  # the request's headers, case-insensitive; never shown
     status: int
     duration_ms: float
     request_id: str
     workspace: str | None
     body: bytes | None
-    content_type: str
-    declared_length: int | None
+
+    @property
+    def path(self) -> str:
+        return self.url.path
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")[:100]
+
+    @property
+    def declared_length(self) -> int | None:
+        value = self.headers.get("Content-Length", "")
+        return int(value) if value.isdigit() else None
 
     def to_json(self) -> dict[str, Any]:
         """The public shape of an entry (`GET /_mock/requests`), with secrets masked."""
@@ -114,7 +131,7 @@ class JournalEntry:
             "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "method": self.method,
             "path": self.path,
-            "query": masked_query(self.query_string),
+            "query": masked_query(self.url.query_string),
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
             "request_id": self.request_id,

@@ -1,7 +1,7 @@
 """Limits that protect the process from hostile or broken clients (see RELIABILITY.md).
 
 Header size and client timeouts are enforced by aiohttp's connection handler, configured here
-from `MockSettings`; the header section's total size is checked by `header_limit_middleware`
+from `MockSettings`; the header section's total size is checked by the edge middleware
 (aiohttp only bounds each line and the number of fields).
 """
 
@@ -12,11 +12,8 @@ from itertools import chain
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from mock_server.config import MockSettings
-from mock_server.errors import HeaderTooLarge
-from mock_server.keys import SETTINGS
 from mock_server.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
 
 # aiohttp waits this long (at most) for the rest of a body the app did not read, before it
@@ -44,15 +41,6 @@ def header_section_size(request: web.BaseRequest) -> int:
     line = len(request.method) + len(request.raw_path) + len(" HTTP/1.1\r\n") + 1
     fields = request.raw_headers  # each field is `name: value\r\n`, 4 bytes besides the two
     return line + sum(map(len, chain.from_iterable(fields))) + 4 * len(fields)
-
-
-@web.middleware
-async def header_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """431 when the request line and headers together exceed `max_header_bytes`."""
-    limit = request.app[SETTINGS].max_header_bytes
-    if header_section_size(request) > limit:
-        raise HeaderTooLarge(f"The request line and headers are larger than {limit} bytes.")
-    return await handler(request)
 
 
 def _positive_int(text: str) -> int:

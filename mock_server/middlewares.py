@@ -1,30 +1,28 @@
-"""Middlewares of the TANGO API: one place renders every error, one place authenticates."""
+"""The TANGO API's middleware (bearer auth, then faults) and aiohttp's errors as domain errors."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from mock_server.auth import authenticate
 from mock_server.deployments import OPERATIONS
 from mock_server.errors import (
     ApiError,
-    InternalError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
 )
-from mock_server.fixtures import utc_now
-from mock_server.keys import STORE, WORKSPACE
-from mock_server.responses import error_response
+from mock_server.inject import PREFER, with_faults
+from mock_server.keys import FAULTS, STORE, WORKSPACE
 
 logger = logging.getLogger("mock_server")
 
 
-def _from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiError:
+def from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiError:
     """aiohttp's own 404/405/413... as domain errors, keeping headers such as `Allow`."""
     headers = {name: value for name, value in exc.headers.items() if name.lower() == "allow"}
     if exc.status == 404:
@@ -44,29 +42,18 @@ def _from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiErr
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves as the JSON envelope; unexpected ones are logged, never shown."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return error_response(exc)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return error_response(_from_http_exception(request, exc))
-    except ConnectionError:
-        raise  # the client hung up mid-request: nobody to answer; aiohttp drops the connection
-    except Exception:
-        logger.exception("Unexpected error while serving %s %s", request.method, request.path)
-        return error_response(InternalError("The server hit an unexpected error."))
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bearer auth for TANGO operations (`request[WORKSPACE]`), then injected faults.
 
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """TANGO operations need a bearer token; its workspace goes into `request[WORKSPACE]`."""
+    Auth comes first so bad tokens still get 401/403 and fault rules can target a workspace.
+    One middleware for both: each aiohttp middleware layer costs CPU on every request.
+    """
     if request.match_info.route.name in OPERATIONS:
+        sent = request.headers.getall(hdrs.AUTHORIZATION, ())
         # Two Authorization headers are joined, so they fail as malformed instead of the
         # first one silently winning.
-        authorization = ", ".join(request.headers.getall("Authorization", [])) or None
-        request[WORKSPACE] = authenticate(authorization, request.app[STORE], utc_now())
+        authorization = sent[0] if len(sent) == 1 else ", ".join(sent) or None
+        request[WORKSPACE] = authenticate(authorization, request.app[STORE])
+    if PREFER in request.headers or request.app[FAULTS].has_rules:
+        return await with_faults(request, handler)
     return await handler(request)

@@ -1,4 +1,4 @@
-"""Observe every request: give it an `X-Request-Id`, log one access line, journal API traffic.
+"""Observe every exchange: its `X-Request-Id`, one access line, a journal entry for API traffic.
 
 The access line holds method, path (never the query string), status, duration, request id
 and workspace: no header, token or body ever reaches the log.
@@ -6,16 +6,16 @@ and workspace: no header, token or body ever reaches the log.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
 import time
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
-from mock_server.journal import JournalEntry
-from mock_server.keys import JOURNAL, RAW_BODY, REQUEST_ID, WORKSPACE
+from mock_server.journal import JournalEntry, RequestJournal
+from mock_server.keys import RAW_BODY, WORKSPACE
 
 access_logger = logging.getLogger("mock_server.access")
 
@@ -34,18 +34,36 @@ def is_api_traffic(path: str) -> bool:
     return path not in _SERVICE_PATHS and not path.startswith(_SERVICE_PREFIXES)
 
 
-def choose_request_id(sent: str | None) -> str:
-    """The client's `X-Request-Id` when it is sane, otherwise a fresh random one."""
-    if sent is not None and _SANE_REQUEST_ID.fullmatch(sent):
-        return sent
-    return os.urandom(16).hex()  # 128 random bits as 32 hex digits, like uuid4().hex but cheaper
+class RequestIds:
+    """Fresh request ids: 32 hex digits, a random per-process half and a counter half.
+
+    Unique within a process and, with 64 random bits, across restarts; about ten times cheaper
+    than 16 bytes from `os.urandom` per request (a system call), which the profile showed.
+    """
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count(1)
+
+    def choose(self, sent: str | None) -> str:
+        """The client's `X-Request-Id` when it is sane, otherwise a fresh one."""
+        if sent is not None and _SANE_REQUEST_ID.fullmatch(sent):
+            return sent
+        return f"{self._prefix}{next(self._counter):016x}"
 
 
-def _finish(request: web.Request, status: int, started: float, wall_start: float) -> None:
+def finish_exchange(
+    request: web.Request,
+    journal: RequestJournal,
+    status: int,
+    request_id: str,
+    started: float,
+    wall_start: float,
+) -> None:
+    """The access line (method, path without query, status; never headers) and the journal."""
     duration_ms = (time.perf_counter() - started) * 1000
     workspace = request.get(WORKSPACE)
     workspace_name = workspace.name if workspace is not None else None
-    request_id = request[REQUEST_ID]
     if access_logger.isEnabledFor(logging.INFO):  # skip building the arguments when off
         access_logger.info(
             "%s %s %d %.1fms id=%s workspace=%s",
@@ -56,36 +74,17 @@ def _finish(request: web.Request, status: int, started: float, wall_start: float
             request_id,
             workspace_name or "-",
         )
-    if is_api_traffic(request.path):
-        request.app[JOURNAL].record(
+    if journal.size and is_api_traffic(request.path):
+        journal.record(
             JournalEntry(
-                started_at=wall_start,
-                method=request.method,
-                path=request.path,
-                query_string=request.query_string,
-                status=status,
-                duration_ms=duration_ms,
-                request_id=request_id,
-                workspace=workspace_name,
-                body=request.get(RAW_BODY),
-                content_type=request.headers.get("Content-Type", "")[:100],
-                declared_length=request.content_length,
+                wall_start,
+                request.method,
+                request.rel_url,
+                request.headers,
+                status,
+                duration_ms,
+                request_id,
+                workspace_name,
+                request.get(RAW_BODY),
             )
         )
-
-
-@web.middleware
-async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Outermost: sees the final status of every request, errors included."""
-    request_id = request[REQUEST_ID] = choose_request_id(request.headers.get(REQUEST_ID_HEADER))
-    started, wall_start = time.perf_counter(), time.time()
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:  # redirects and the like: errors never get this far
-        exc.headers[REQUEST_ID_HEADER] = request_id
-        _finish(request, exc.status, started, wall_start)
-        raise
-    if not response.prepared:
-        response.headers[REQUEST_ID_HEADER] = request_id
-    _finish(request, response.status, started, wall_start)
-    return response

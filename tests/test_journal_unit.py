@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from mock_server.journal import (
     JOURNAL_BODY_LIMIT,
@@ -26,18 +28,19 @@ def entry(
     body: bytes | None = None,
     query: str = "",
 ) -> JournalEntry:
+    headers = CIMultiDict({"Content-Type": "application/json"})
+    if body is not None:
+        headers["Content-Length"] = str(len(body))
     return JournalEntry(
         started_at=1_700_000_000.0 + number,
         method=method,
-        path=path,
-        query_string=query,
+        url=URL.build(path=path, query_string=query),
+        headers=CIMultiDictProxy(headers),
         status=200,
         duration_ms=1.5,
         request_id=f"id-{number}",
         workspace=workspace,
         body=body,
-        content_type="application/json",
-        declared_length=len(body) if body is not None else None,
     )
 
 

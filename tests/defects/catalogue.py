@@ -19,7 +19,6 @@ from aiohttp.typedefs import Handler
 from mock_server.auth import authenticate
 from mock_server.deployments import COLLECTION_PATH
 from mock_server.errors import Conflict, InvalidJson, NotFound, ValidationFailed
-from mock_server.fixtures import utc_now
 from mock_server.keys import SETTINGS, STORE, WORKSPACE
 from mock_server.models import PAYLOAD_FIELDS
 from mock_server.request_body import read_json
@@ -255,7 +254,10 @@ async def _validate_then_authenticate(request: web.Request, handler: Handler) ->
     data = await read_json(request, limit=request.config_dict[SETTINGS].max_body_bytes)
     payload = validate_payload(data)
     store = request.config_dict[STORE]
-    workspace = authenticate(request.headers.get("Authorization"), store, utc_now())
+    workspace = authenticate(
+        request.headers.get("Authorization"),
+        store,
+    )
     record = store.create(workspace.name, payload)
     location = f"{COLLECTION_PATH}/{quote(record.deployment_key, safe='')}"
     return json_response([record.to_api()], status=201, headers={"Location": location})

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from mock_server.middlewares import auth_middleware
+from mock_server.middlewares import api_middleware
 from mock_server.responses import dump_json
 
 JSON = "application/json"
@@ -22,8 +22,8 @@ JSON = "application/json"
 class Depth(Enum):
     """Where a planted middleware sits among the mock's own (error -> auth -> handler)."""
 
-    OUTSIDE = "outside"  # around error_middleware: sees every final answer, error envelopes too
-    BEFORE_AUTH = "before_auth"  # between error and auth: can change what auth is shown
+    OUTSIDE = "outside"  # around the edge middleware: sees every final answer, error envelopes too
+    BEFORE_AUTH = "before_auth"  # between the edge and auth: can change what auth is shown
     INSIDE = "inside"  # after auth: request[WORKSPACE] is set, raised ApiErrors become envelopes
 
 
@@ -33,7 +33,7 @@ def plant(app: web.Application, middleware: Middleware, depth: Depth) -> web.App
     if depth is Depth.OUTSIDE:
         stack.insert(0, middleware)
     elif depth is Depth.BEFORE_AUTH:
-        stack.insert(list(stack).index(auth_middleware), middleware)
+        stack.insert(list(stack).index(api_middleware), middleware)
     else:
         stack.append(middleware)
     return app
