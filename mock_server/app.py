@@ -13,18 +13,17 @@ from mock_server.fixtures import build_store
 from mock_server.journal import RequestJournal
 from mock_server.keys import FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.limits import handler_options
-from mock_server.middlewares import api_middleware
 
 
 def create_app(settings: MockSettings | None = None) -> web.Application:
     """A fresh, independent mock seeded from `settings.seed` (two apps never share state)."""
     settings = settings or MockSettings()
-    journal = RequestJournal(settings.journal_size)
+    journal, faults = RequestJournal(settings.journal_size), FaultBook()
     app = web.Application(
         middlewares=[  # the request pipeline, outermost first
-            # X-Request-Id, CORS, error envelope, header limit, access log, journal
-            edge_middleware(settings, journal, cors_policy(settings.cors_origins)),
-            api_middleware,  # bearer auth, then the Prefer header and admin fault rules
+            # X-Request-Id, CORS, error envelope, header limit, access log, journal; the
+            # TANGO operations' own gate (auth, then faults) wraps their handlers
+            edge_middleware(settings, journal, faults, cors_policy(settings.cors_origins)),
         ],
         client_max_size=settings.max_body_bytes + 1,
         # access_log None: aiohttp's own access line shows query strings (secrets), whatever
@@ -33,7 +32,7 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     )
     app[SETTINGS] = settings
     app[JOURNAL] = journal
-    app[FAULTS] = FaultBook()
+    app[FAULTS] = faults
     start = settings.seed if settings.initial_state is None else settings.initial_state
     app[STORE] = build_store(
         start, max_deployments_per_workspace=settings.max_deployments_per_workspace

@@ -8,13 +8,15 @@ bench.profile`). One function also shows the order in one place:
 1. give the request its `X-Request-Id`;
 2. answer a CORS preflight from an allowed origin (before auth: browsers send no token);
 3. refuse a header section above `max_header_bytes` (431);
-4. run the rest of the pipeline; any failure becomes the JSON error envelope;
+4. run the handler (a TANGO operation passes its gate, `gate.py`: auth, then faults; other
+   API paths, unknown ones, get their faults here); any failure becomes the JSON envelope;
 5. add the CORS and request-id headers, write the access line, journal API traffic.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from aiohttp import hdrs, web
@@ -22,14 +24,42 @@ from aiohttp.typedefs import Handler, Middleware
 
 from mock_server.config import MockSettings
 from mock_server.cors import CorsPolicy, decorate, preflight_answer
-from mock_server.errors import ApiError, HeaderTooLarge, InternalError
+from mock_server.deployments import OPERATIONS
+from mock_server.errors import (
+    ApiError,
+    HeaderTooLarge,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+)
+from mock_server.faults import FaultBook
+from mock_server.inject import PREFER, with_faults
 from mock_server.journal import RequestJournal
 from mock_server.limits import header_section_size
-from mock_server.middlewares import from_http_exception
 from mock_server.observe import REQUEST_ID_HEADER, RequestIds, finish_exchange
 from mock_server.responses import error_response
 
 logger = logging.getLogger("mock_server")
+
+
+def from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiError:
+    """aiohttp's own 404/405/413... as domain errors, keeping headers such as `Allow`."""
+    headers = {name: value for name, value in exc.headers.items() if name.lower() == "allow"}
+    if exc.status == 404:
+        return NotFound(f"Nothing is served at {request.method} {request.path}.")
+    if exc.status == 405:
+        allowed = headers.get("Allow", "")
+        return MethodNotAllowed(
+            f"{request.method} is not allowed on {request.path}; allowed: {allowed or 'none'}.",
+            headers=headers,
+        )
+    if exc.status == 413:
+        return PayloadTooLarge("The request body is too large.")
+    error = ApiError(exc.reason or "The request cannot be served.", headers=headers)
+    error.status = exc.status
+    error.message_code = re.sub(r"[^a-z0-9]+", "_", (exc.reason or "error").lower()).strip("_")
+    return error
 
 
 def _answer_failure(request: web.Request, exc: Exception) -> web.Response:
@@ -42,8 +72,12 @@ def _answer_failure(request: web.Request, exc: Exception) -> web.Response:
     return error_response(InternalError("The server hit an unexpected error."))
 
 
+def _is_operation(request: web.Request) -> bool:
+    return request.match_info.route.name in OPERATIONS
+
+
 def edge_middleware(
-    settings: MockSettings, journal: RequestJournal, cors: CorsPolicy | None
+    settings: MockSettings, journal: RequestJournal, faults: FaultBook, cors: CorsPolicy | None
 ) -> Middleware:
     """The outermost middleware of a mock app (state bound here, not looked up per request)."""
     header_limit = settings.max_header_bytes
@@ -64,8 +98,10 @@ def edge_middleware(
                 raise HeaderTooLarge(
                     f"The request line and headers are larger than {header_limit} bytes."
                 )
+            elif (faults.has_rules or PREFER in request.headers) and not _is_operation(request):
+                response = await with_faults(request, handler)  # unknown paths, wrong methods
             else:
-                response = await handler(request)
+                response = await handler(request)  # the operations apply faults after auth
         except web.HTTPException as exc:
             if exc.status < 400:  # a redirect: aiohttp sends it; it gets our headers too
                 if cors is not None:

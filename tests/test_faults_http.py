@@ -9,7 +9,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
-from mock_server.faults import FaultBook
 from mock_server.keys import FAULTS
 from tests.conftest import MLFLOW_PAYLOAD, OTHER_TOKEN, AiohttpClient, auth, seed_document
 from tests.envelope import assert_error
@@ -212,7 +211,7 @@ async def test_admin_and_spec_paths_are_never_faulted(client: TestClient[Any, An
 
 async def test_the_number_of_rules_is_bounded(aiohttp_client: AiohttpClient) -> None:
     app = create_app(MockSettings(seed=seed_document()))
-    app[FAULTS] = FaultBook(max_rules=3)
+    app[FAULTS].max_rules = 3
     client = await aiohttp_client(app)
     for _ in range(3):
         await add_rule(client, path="/nowhere", delay_ms=1)

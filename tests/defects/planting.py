@@ -11,20 +11,38 @@ from enum import Enum
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+from aiohttp.typedefs import Handler, Middleware
 
-from mock_server.middlewares import api_middleware
+from mock_server.deployments import OPERATIONS
+from mock_server.gate import bearer_workspace
+from mock_server.keys import STORE, WORKSPACE
 from mock_server.responses import dump_json
 
 JSON = "application/json"
 
 
 class Depth(Enum):
-    """Where a planted middleware sits among the mock's own (error -> auth -> handler)."""
+    """Where a planted middleware sits in the mock's pipeline (edge -> gate -> handler)."""
 
-    OUTSIDE = "outside"  # around the edge middleware: sees every final answer, error envelopes too
-    BEFORE_AUTH = "before_auth"  # between the edge and auth: can change what auth is shown
+    OUTSIDE = "outside"  # around the edge middleware: sees every final answer, envelopes too
+    BEFORE_AUTH = "before_auth"  # inside the edge, before an operation's gate: auth not done
     INSIDE = "inside"  # after auth: request[WORKSPACE] is set, raised ApiErrors become envelopes
+
+
+def _after_auth(middleware: Middleware) -> Middleware:
+    """`middleware` seeing operations after auth, as a handler behind the gate does.
+
+    The gate wraps each operation's handler, so no middleware runs after it; this one runs the
+    same check first (a bad token is answered exactly as the gate would answer it).
+    """
+
+    @web.middleware
+    async def authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if operation(request) in OPERATIONS:
+            request[WORKSPACE] = bearer_workspace(request, request.app[STORE])
+        return await middleware(request, handler)
+
+    return authenticated
 
 
 def plant(app: web.Application, middleware: Middleware, depth: Depth) -> web.Application:
@@ -33,9 +51,9 @@ def plant(app: web.Application, middleware: Middleware, depth: Depth) -> web.App
     if depth is Depth.OUTSIDE:
         stack.insert(0, middleware)
     elif depth is Depth.BEFORE_AUTH:
-        stack.insert(list(stack).index(api_middleware), middleware)
-    else:
         stack.append(middleware)
+    else:
+        stack.append(_after_auth(middleware))
     return app
 
 
