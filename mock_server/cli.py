@@ -17,6 +17,7 @@ from mock_server.admin import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER, AdminDecision
 from mock_server.app import create_app
 from mock_server.config import MockSettings
 from mock_server.cors import normalise_origin
+from mock_server.event_loop import EVENT_LOOP_CHOICES, EventLoopUnavailable, loop_factory
 from mock_server.fixtures import (
     TOKEN_RULE,
     FixtureDocument,
@@ -128,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-admin", action="store_true", help="do not serve the admin API (/_mock/...) at all"
     )
+    parser.add_argument(
+        "--event-loop",
+        choices=EVENT_LOOP_CHOICES,
+        default="auto",
+        help="the asyncio event loop: uvloop (faster) or the standard one; auto picks uvloop "
+        "when it is installed (default: auto)",
+    )
     add_limit_options(parser)
     parser.add_argument(
         "--log-level",
@@ -225,7 +233,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_banner(url, app[STORE], admin=admin), flush=True)
 
     try:
-        asyncio.run(serve_until_signalled(app, host=args.host, port=args.port, on_ready=announce))
+        loop_name, new_loop = loop_factory(args.event_loop)
+    except EventLoopUnavailable as exc:
+        print(f"tango-mock: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.getLogger("mock_server").debug("Event loop: %s", loop_name)
+    try:
+        serving = serve_until_signalled(app, host=args.host, port=args.port, on_ready=announce)
+        with asyncio.Runner(loop_factory=new_loop) as runner:
+            runner.run(serving)
     except OSError as exc:
         print(
             f"tango-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
