@@ -16,7 +16,7 @@ from mock_server.gate import guarded
 from mock_server.keys import FAULTS, SETTINGS, STORE, WORKSPACE
 from mock_server.persistence import save_state
 from mock_server.request_body import read_json
-from mock_server.responses import json_array_response
+from mock_server.responses import json_array_response, json_bytes_response
 from mock_server.validation import validate_payload
 
 COLLECTION_PATH = "/api/deployment"
@@ -49,7 +49,7 @@ def operation_handlers(app: web.Application) -> dict[str, Handler]:
 
     async def get_deployment(request: web.Request) -> web.Response:
         record = store.get(request[WORKSPACE].name, request.match_info["deploymentKey"])
-        return json_array_response([record.api_json()])
+        return json_bytes_response(b"[" + record.api_json() + b"]")
 
     async def delete_deployment(request: web.Request) -> web.Response:
         record = store.delete(request[WORKSPACE].name, request.match_info["deploymentKey"])

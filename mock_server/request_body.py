@@ -24,11 +24,16 @@ from mock_server.keys import RAW_BODY, SETTINGS
 from mock_server.models import LONE_SURROGATE, MAX_JSON_DEPTH
 
 _JSON_MEDIA_TYPE = "application/json"
+_PLAIN_JSON_TYPES = frozenset(
+    {_JSON_MEDIA_TYPE, f"{_JSON_MEDIA_TYPE}; charset=utf-8", f"{_JSON_MEDIA_TYPE};charset=utf-8"}
+)
 
 
 def require_json_media_type(request: web.Request) -> None:
     """Accept `application/json` (any case, with an optional utf-8 charset) and nothing else."""
     raw = request.headers.get("Content-Type")
+    if raw in _PLAIN_JSON_TYPES:
+        return  # what nearly every client sends: no need to parse it
     if raw is None:
         raise UnsupportedMediaType(
             "The request body must be sent with Content-Type: application/json."
