@@ -1,5 +1,6 @@
 """The ceiling: bare aiohttp answering fixed JSON; no state, auth or validation, but a POST's
-body is read as JSON, as any create must. Argument: the port."""
+body is read as JSON, as any create must. Arguments: the port, then `uvloop` to serve on
+uvloop (an informational row of the benchmark; the targets compare with asyncio's loop)."""
 
 import sys
 
@@ -29,4 +30,6 @@ app = web.Application()
 app.router.add_route("*", "/api/deployment", fixed)
 app.router.add_route("*", "/api/deployment/{key}", fixed)
 if __name__ == "__main__":
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+    loop = __import__("uvloop").new_event_loop() if sys.argv[2:] == ["uvloop"] else None
+    port = int(sys.argv[1])
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=loop)

@@ -48,6 +48,8 @@ from bench.servers import (
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
 MOCK = "tango-mock"
 MOCK_WITH_ACCESS_LOG = "tango-mock, access log on"
+MOCK_ON_ASYNCIO = "tango-mock, asyncio loop"
+BARE_ON_UVLOOP = "bare aiohttp, uvloop"
 IDLE_SETTLE_S = 0.5
 WARM_UP_S = 1.0
 DELETE_POOL_SHARE = 0.8  # plan deletes for at most this share of the keys created
@@ -183,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the extra row of the mock with its default access log (INFO lines)",
     )
+    parser.add_argument(
+        "--no-loop-rows",
+        action="store_true",
+        help="skip the two rows that show what the event loop gives: the mock on asyncio's "
+        "standard loop and bare aiohttp on uvloop",
+    )
     parser.add_argument("--prism-version", default=PRISM_VERSION)
     parser.add_argument(
         "--scale-sizes",
@@ -210,13 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def apply_smoke(args: argparse.Namespace) -> None:
     args.runs, args.duration, args.loader, args.no_prism = 1, 0.2, "python", True
-    args.no_access_log_row = True
+    args.no_access_log_row = args.no_loop_rows = True
     args.scale_sizes, args.delete_pool, args.max_requests = "10,100", 200, 300
 
 
 def _servers(args: argparse.Namespace) -> tuple[list[ServerSpec], str | None]:
-    """The mock as measured for the targets (access log off, like Prism's logs), the ceiling,
-    Prism, and the mock with its default access log as a fourth row."""
+    """The mock as measured for the targets (access log off, like Prism's logs, on uvloop when
+    installed), the ceiling (the issue's bare aiohttp app, on asyncio's loop), Prism; then
+    for information the mock with its default access log, and each of the mock and the
+    ceiling on the other event loop."""
     specs = [mock_spec(["--log-level", "warning", *args.mock_arg], name=MOCK), bare_spec()]
     prism_name = None
     if not args.no_prism:
@@ -227,6 +237,10 @@ def _servers(args: argparse.Namespace) -> tuple[list[ServerSpec], str | None]:
             prism_name = spec.name
     if not args.no_access_log_row:
         specs.append(mock_spec(args.mock_arg, name=MOCK_WITH_ACCESS_LOG))
+    if not args.no_loop_rows:
+        asyncio_args = ["--log-level", "warning", "--event-loop", "asyncio", *args.mock_arg]
+        specs.append(mock_spec(asyncio_args, name=MOCK_ON_ASYNCIO))
+        specs.append(bare_spec(uvloop=True, name=BARE_ON_UVLOOP))
     return specs, prism_name
 
 

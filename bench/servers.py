@@ -58,9 +58,11 @@ def mock_spec(
     return ServerSpec(name, argv, stateful=True, ready_token=ready_token)
 
 
-def bare_spec() -> ServerSpec:
+def bare_spec(*, uvloop: bool = False, name: str = "bare aiohttp") -> ServerSpec:
+    """The issue's bare aiohttp app; on uvloop only for the informational row."""
     script = BENCH_DIR / "bare_aiohttp.py"
-    return ServerSpec("bare aiohttp", lambda port: [sys.executable, str(script), str(port)], False)
+    extra = ["uvloop"] if uvloop else []
+    return ServerSpec(name, lambda port: [sys.executable, str(script), str(port), *extra], False)
 
 
 def prism_spec(prism: Path) -> ServerSpec:

@@ -7,6 +7,7 @@ line, so the line works as-is in a shell where those variables are set.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -65,14 +66,20 @@ class Exchange:
         return " ".join(parts)
 
     def _quote_header(self, name: str, value: str) -> str:
-        for secret, placeholder in self.secrets.items():
-            if secret and secret in value:
-                # Double quotes: the shell expands the placeholder, so the secret is never logged.
-                text = f"{name}: {value.replace(secret, placeholder)}"
-                return (
-                    '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`") + '"'
-                )
-        return shlex.quote(f"{name}: {value}")
+        text = f"{name}: {value}"
+        present = sorted((secret for secret in self.secrets if secret and secret in text), key=len)
+        if not present:
+            return shlex.quote(text)
+        # Double quotes so the shell expands each placeholder (the secret is never printed);
+        # everything else is escaped so the shell takes it literally.
+        pattern = re.compile("|".join(re.escape(secret) for secret in reversed(present)))
+        parts, last = [], 0
+        for match in pattern.finditer(text):
+            parts.append(_escape_double_quoted(text[last : match.start()]))
+            parts.append(_placeholder_before(self.secrets[match.group()], text[match.end() :]))
+            last = match.end()
+        parts.append(_escape_double_quoted(text[last:]))
+        return '"' + "".join(parts) + '"'
 
     def describe(self) -> str:
         """The curl line and the response (status, headers, body excerpt), indented for a log."""
@@ -82,6 +89,21 @@ class Exchange:
         if self.status is not None:
             lines.append(f"    body: {_excerpt(self.response_body)}")
         return "\n".join(lines)
+
+
+def _escape_double_quoted(text: str) -> str:
+    """`text` as the shell reads it literally inside double quotes."""
+    for special in ("\\", '"', "`", "$"):
+        text = text.replace(special, "\\" + special)
+    return text
+
+
+def _placeholder_before(placeholder: str, rest: str) -> str:
+    """`$NAME` as `${NAME}` when the next character would extend the variable's name."""
+    extends_name = rest[:1].isalnum() or rest[:1] == "_"
+    if extends_name and placeholder.startswith("$") and not placeholder.startswith("${"):
+        return "${" + placeholder[1:] + "}"
+    return placeholder
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

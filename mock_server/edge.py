@@ -82,6 +82,7 @@ def edge_middleware(
     """The outermost middleware of a mock app (state bound here, not looked up per request)."""
     header_limit = settings.max_header_bytes
     choose_request_id = RequestIds().choose
+    active_rules = faults.active
 
     @web.middleware
     async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -98,7 +99,7 @@ def edge_middleware(
                 raise HeaderTooLarge(
                     f"The request line and headers are larger than {header_limit} bytes."
                 )
-            elif (faults.has_rules or PREFER in request.headers) and not _is_operation(request):
+            elif (active_rules or PREFER in request.headers) and not _is_operation(request):
                 response = await with_faults(request, handler)  # unknown paths, wrong methods
             else:
                 response = await handler(request)  # the operations apply faults after auth

@@ -104,11 +104,13 @@ class FaultBook:
 
     def __init__(self, *, max_rules: int = MAX_FAULT_RULES) -> None:
         self.max_rules = max_rules
-        self._rules: list[FaultRule] = []
+        # The rules in force, oldest first. Changed in place, never replaced: the request path
+        # keeps a reference and tests it for emptiness (no call per request).
+        self.active: list[FaultRule] = []
         self._next_id = 1
 
     def add(self, spec: FaultRuleInput) -> FaultRule:
-        if len(self._rules) >= self.max_rules:
+        if len(self.active) >= self.max_rules:
             raise TooManyRules(f"at most {self.max_rules} fault rules can be active at once")
         rule = FaultRule(
             id=f"fault-{self._next_id}",
@@ -125,40 +127,36 @@ class FaultBook:
             rng=random.Random(spec.seed),
         )
         self._next_id += 1
-        self._rules.append(rule)
+        self.active.append(rule)
         return rule
 
-    @property
-    def has_rules(self) -> bool:
-        return bool(self._rules)
-
     def rules(self) -> list[FaultRule]:
-        return list(self._rules)
+        return list(self.active)
 
     def remove(self, rule_id: str) -> bool:
         """Drop one rule; False if there is none with this id."""
-        before = len(self._rules)
-        self._rules = [rule for rule in self._rules if rule.id != rule_id]
-        return len(self._rules) != before
+        before = len(self.active)
+        self.active[:] = [rule for rule in self.active if rule.id != rule_id]
+        return len(self.active) != before
 
     def clear(self, *, workspace: str | None = None) -> None:
         """Drop every rule, or only the rules scoped to one workspace."""
         if workspace is None:
-            self._rules.clear()
+            self.active.clear()
         else:
-            self._rules = [rule for rule in self._rules if rule.workspace != workspace]
+            self.active[:] = [rule for rule in self.active if rule.workspace != workspace]
 
     def take(self, method: str, path: str, workspace: str | None) -> FaultRule | None:
         """The rule that applies to this request, if any; counts the hit and expires N-shots."""
-        if not self._rules:
+        if not self.active:
             return None
-        for rule in self._rules:
+        for rule in self.active:
             if rule.matches(method, path, workspace) and rule.fires():
                 rule.hits += 1
                 if rule.times_left is not None:
                     rule.times_left -= 1
                     if rule.times_left <= 0:
-                        self._rules.remove(rule)
+                        self.active.remove(rule)
                 return rule
         return None
 

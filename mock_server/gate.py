@@ -28,10 +28,11 @@ def bearer_workspace(request: web.Request, store: DeploymentStore) -> Workspace:
 
 def guarded(handler: Handler, *, store: DeploymentStore, faults: FaultBook) -> Handler:
     """`handler` behind the gate; it finds the caller's workspace in `request[WORKSPACE]`."""
+    active_rules = faults.active
 
     async def operation(request: web.Request) -> web.StreamResponse:
         request[WORKSPACE] = bearer_workspace(request, store)
-        if faults.has_rules or PREFER in request.headers:
+        if active_rules or PREFER in request.headers:
             return await with_faults(request, handler)
         return await handler(request)
 

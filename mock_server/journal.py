@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
@@ -150,6 +150,10 @@ class JournalEntry(NamedTuple):
         return workspace is None or self.workspace == workspace
 
 
+RawEntry = tuple[float, str, URL, Mapping[str, str], int, float, str, str | None, bytes | None]
+"""A `JournalEntry`'s fields as a plain tuple: what the request path records (no Python call)."""
+
+
 class RequestJournal:
     """The newest `size` entries, oldest first; recording is O(1) and drops the oldest."""
 
@@ -157,16 +161,15 @@ class RequestJournal:
         if size < 0:
             raise ValueError("the journal size cannot be negative")
         self.size = size
-        self._entries: deque[JournalEntry] = deque(maxlen=size)
-
-    def record(self, entry: JournalEntry) -> None:
-        self._entries.append(entry)
+        # Changed in place only, so `record` (the deque's own C-level append) stays bound to it.
+        self._entries: deque[RawEntry] = deque(maxlen=size)
+        self.record: Callable[[RawEntry], None] = self._entries.append
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return iter(self._entries)
+        return map(JournalEntry._make, self._entries)
 
     def find(
         self,
@@ -177,15 +180,11 @@ class RequestJournal:
     ) -> list[JournalEntry]:
         """Matching entries, oldest first."""
         return [
-            entry
-            for entry in self._entries
-            if entry.matches(method=method, path=path, workspace=workspace)
+            entry for entry in self if entry.matches(method=method, path=path, workspace=workspace)
         ]
 
     def clear(self, *, workspace: str | None = None) -> None:
         """Forget every entry, or only those of one workspace."""
-        if workspace is None:
-            self._entries.clear()
-            return
-        kept: Iterable[JournalEntry] = [e for e in self._entries if e.workspace != workspace]
-        self._entries = deque(kept, maxlen=self.size)
+        kept = [] if workspace is None else [e for e in self if e.workspace != workspace]
+        self._entries.clear()
+        self._entries.extend(kept)

@@ -14,7 +14,7 @@ import time
 
 from aiohttp import web
 
-from mock_server.journal import JournalEntry, RequestJournal
+from mock_server.journal import RequestJournal
 from mock_server.keys import RAW_BODY, WORKSPACE
 
 access_logger = logging.getLogger("mock_server.access")
@@ -90,7 +90,7 @@ def finish_exchange(
         )
     if journal.size and is_api_traffic(request.path):
         journal.record(
-            JournalEntry(
+            (
                 wall_start,
                 request.method,
                 request.rel_url,

@@ -6,6 +6,8 @@ path or creates must sit under the run's prefix, whatever schemathesis generated
 
 from __future__ import annotations
 
+import subprocess
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -58,6 +60,29 @@ def test_curl_lines_show_token_placeholders_never_tokens() -> None:
         assert "s3cret-token" not in shown
     assert '-H "Authorization: Bearer $TANGO_TOKEN"' in curl
     assert '--data-binary \'{"a": "it\'"\'"\'s"}\'' in curl
+
+
+def test_curl_placeholders_stay_whole_and_other_shell_characters_stay_literal() -> None:
+    exchange = Exchange(
+        operation="getDeployment",
+        method="GET",
+        url="http://127.0.0.1:8000/api/deployment/k",
+        request_headers={"Authorization": "Bearer tok_1x", "X-Note": 'a "$HOME" `id` \\'},
+        request_body=None,
+        secrets={"tok_1": "$TANGO_TOKEN", "tok_": "$TANGO_OTHER_TOKEN"},
+    )
+    curl = exchange.curl()
+    assert "tok_1" not in curl
+    # `$TANGO_TOKENx` would expand a variable named TANGO_TOKENx; the longest secret wins.
+    assert '-H "Authorization: Bearer ${TANGO_TOKEN}x"' in curl
+    shell = subprocess.run(
+        ["bash", "-c", f"printf '%s' {curl.split(' -H ')[2]}"],
+        env={"HOME": "/nowhere"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shell.stdout == 'X-Note: a "$HOME" `id` \\'
 
 
 def test_raw_responses_keep_a_body_sent_after_a_204() -> None:
