@@ -88,7 +88,8 @@ def finish_exchange(
             request_id,
             workspace_name or "-",
         )
-    if journal.size and is_api_traffic(request.path):
+    # The gate names a workspace only for TANGO operations: then the path needs no check.
+    if journal.size and (workspace_name is not None or is_api_traffic(request.path)):
         journal.record(
             (
                 wall_start,

@@ -95,7 +95,8 @@ class GuardedRequestHandler(web.RequestHandler):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        self._fail_the_broken_body()
+        if self._messages and isinstance(self._messages[-1][0], _ErrInfo):  # rare: no call
+            self._fail_the_broken_body()
 
     def _fail_the_broken_body(self) -> None:
         """A body whose framing breaks mid-stream fails its reader with the parse error.
@@ -105,9 +106,10 @@ class GuardedRequestHandler(web.RequestHandler):
         Instead the reader fails at once (the handler answers 400) and the queued error is
         dropped, since the body's reader reports it.
         """
-        if not self._messages or not isinstance(self._messages[-1][0], _ErrInfo):
+        queued = self._messages[-1][0]
+        if not isinstance(queued, _ErrInfo):
             return
-        error = self._messages[-1][0].exc
+        error = queued.exc
         earlier = [
             payload for message, payload in self._messages if not isinstance(message, _ErrInfo)
         ]
