@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import re
@@ -26,6 +25,7 @@ from mock_server.fixtures import (
     merge_documents,
     with_extra_tokens,
 )
+from mock_server.gc_policy import freeze_startup_and_slow_collections
 from mock_server.journal import DEFAULT_JOURNAL_SIZE
 from mock_server.keys import STORE
 from mock_server.limits import add_limit_options, limit_settings
@@ -226,8 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # What exists now (modules, seed, store) lives as long as the process: frozen out of the
     # garbage collector's sight, it no longer makes full collections (latency spikes) slower
-    # the more deployments were seeded.
-    gc.freeze()
+    # the more deployments were seeded; nor, later, do the deployments clients create.
+    freeze_startup_and_slow_collections()
 
     def announce(url: str) -> None:
         print(format_banner(url, app[STORE], admin=admin), flush=True)
