@@ -21,10 +21,10 @@ MAX_FAULT_RULES = 1000
 NO_BODY_STATUSES = frozenset({204, 205, 304})
 
 
-class FaultRuleInput(BaseModel):
+class FaultRuleInput(BaseModel):  # built on first use (defer_build): start-up needs none
     """`POST /_mock/faults` body: which requests (method, path glob, workspace) get what."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     method: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,16}$")
     path: str = Field(min_length=1, max_length=2048, pattern=r"^[/*]")

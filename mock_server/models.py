@@ -27,7 +27,8 @@ InitParameters = dict[str, Any]
 class DeploymentPayload(BaseModel):
     """What a client sends to create a deployment; strict, so `"1"` is never taken for a number."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # Built on first use, not at import: no create is needed to answer the first request.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     deployment_key: DeploymentKey
     registry_connector_class: PythonClassPath
@@ -39,7 +40,7 @@ class DeploymentPayload(BaseModel):
 class Deployment(DeploymentPayload):
     """A stored deployment as the API returns it: the payload plus the token's workspace."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     workspace: str
 
@@ -47,7 +48,7 @@ class Deployment(DeploymentPayload):
 class ErrorEnvelope(BaseModel):
     """The body of every error response."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     message: str
     message_code: str

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mock_server.gc_policy import FreezeAfterSlowCollections
+from mock_server.gc_policy import FreezeAfterSlowCollections, freeze_startup_and_slow_collections
 
 
 @pytest.fixture
@@ -44,3 +44,18 @@ def test_fast_and_young_collections_freeze_nothing() -> None:
         gc.callbacks.remove(policy)
     assert policy.freezes == 0
     assert gc.get_freeze_count() == before
+
+
+@pytest.mark.usefixtures("no_frozen_objects_left")
+def test_start_up_turns_the_collector_back_on_with_the_policy_installed_once() -> None:
+    gc.disable()  # as launch.py starts the process
+    callbacks_before = list(gc.callbacks)
+    try:
+        freeze_startup_and_slow_collections()
+        freeze_startup_and_slow_collections()
+        assert gc.isenabled()
+        added = [cb for cb in gc.callbacks if cb not in callbacks_before]
+        assert len(added) == 1 and isinstance(added[0], FreezeAfterSlowCollections)
+    finally:
+        gc.enable()
+        gc.callbacks[:] = callbacks_before
