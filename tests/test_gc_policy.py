@@ -50,12 +50,14 @@ def test_fast_and_young_collections_freeze_nothing() -> None:
 def test_start_up_turns_the_collector_back_on_with_the_policy_installed_once() -> None:
     gc.disable()  # as launch.py starts the process
     callbacks_before = list(gc.callbacks)
+    policy = FreezeAfterSlowCollections
+    gc.callbacks[:] = [cb for cb in callbacks_before if not isinstance(cb, policy)]
     try:
         freeze_startup_and_slow_collections()
         freeze_startup_and_slow_collections()
         assert gc.isenabled()
-        added = [cb for cb in gc.callbacks if cb not in callbacks_before]
-        assert len(added) == 1 and isinstance(added[0], FreezeAfterSlowCollections)
+        policies = [cb for cb in gc.callbacks if isinstance(cb, FreezeAfterSlowCollections)]
+        assert len(policies) == 1
     finally:
         gc.enable()
         gc.callbacks[:] = callbacks_before
