@@ -44,8 +44,7 @@ def operation_handlers(app: web.Application) -> dict[str, Handler]:
         return json_array_response([record.api_json()], status=201, headers={"Location": location})
 
     async def list_deployments(request: web.Request) -> web.Response:
-        records = store.list(request[WORKSPACE].name)
-        return json_array_response([record.api_json() for record in records])
+        return json_bytes_response(store.list_json(request[WORKSPACE].name))
 
     async def get_deployment(request: web.Request) -> web.Response:
         record = store.get(request[WORKSPACE].name, request.match_info["deploymentKey"])

@@ -20,7 +20,8 @@ from yarl import URL
 
 DEFAULT_JOURNAL_SIZE = 1000
 # Bodies larger than this are summarised instead of kept, so the journal's memory is bounded
-# by about journal_size * JOURNAL_BODY_LIMIT bytes even when clients send 1 MiB bodies.
+# by about journal_size * (JOURNAL_BODY_LIMIT + --max-header-bytes) even when clients send
+# 1 MiB bodies (an entry also keeps the request's headers, which that limit bounds).
 JOURNAL_BODY_LIMIT = 64 * 1024
 # Deeper bodies are summarised: showing them would recurse past Python's limits.
 MAX_SHOWN_DEPTH = 64

@@ -52,14 +52,24 @@ class StoredDeployment:
         return encoded
 
 
+# A workspace's list answer is kept while it is at most this large: listing a small workspace
+# again costs one lookup; a big one is rebuilt each time rather than held twice in memory.
+LISTING_CACHE_MAX_BYTES = 64 * 1024
+
+
 @dataclass(slots=True)
 class Workspace:
-    """A tenant: its live deployments in creation order and its retired (soft-deleted) keys."""
+    """A tenant: its live deployments in creation order and its retired (soft-deleted) keys.
+
+    `live` changes only through `DeploymentStore`, which drops `listing` (the cached JSON
+    array of the live deployments) whenever it does.
+    """
 
     name: str
     disabled: bool = False
     live: dict[str, StoredDeployment] = field(default_factory=dict)
     retired: dict[str, StoredDeployment] = field(default_factory=dict)
+    listing: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True, frozen=True)
@@ -136,6 +146,7 @@ class DeploymentStore:
         record.registry_connector_class = sys.intern(record.registry_connector_class)
         record.server_proxy_class = sys.intern(record.server_proxy_class)
         space.live[key] = record
+        space.listing = None
         return record
 
     def get(self, workspace: str, key: str) -> StoredDeployment:
@@ -150,11 +161,24 @@ class DeploymentStore:
         space = self.workspaces.get(workspace)
         return list(space.live.values()) if space is not None else []
 
+    def list_json(self, workspace: str) -> bytes:
+        """The live deployments as a JSON array (the list answer), oldest first."""
+        space = self.workspaces.get(workspace)
+        if space is None:
+            return b"[]"
+        listing = space.listing
+        if listing is None:
+            listing = b"[" + b",".join([record.api_json() for record in space.live.values()]) + b"]"
+            if len(listing) <= LISTING_CACHE_MAX_BYTES:
+                space.listing = listing
+        return listing
+
     def delete(self, workspace: str, key: str) -> StoredDeployment:
         """Soft delete: the record moves to the retired keys, so the key is never reused."""
         record = self.get(workspace, key)
         space = self.workspaces[workspace]
         del space.live[key]
+        space.listing = None
         record.deleted = True
         space.retired[key] = record
         return record
@@ -171,6 +195,7 @@ class DeploymentStore:
         space.retired.pop(record.deployment_key, None)
         target = space.retired if record.deleted else space.live
         target[record.deployment_key] = record
+        space.listing = None
 
     def discard(self, workspace: str, key: str) -> None:
         """Remove every trace of a key (used to roll back a create that could not be saved)."""
@@ -178,6 +203,7 @@ class DeploymentStore:
         if space is not None:
             space.live.pop(key, None)
             space.retired.pop(key, None)
+            space.listing = None
 
     def all_records(self) -> Iterator[StoredDeployment]:
         """Every record, live then retired per workspace, for export."""

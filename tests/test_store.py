@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from mock_server.errors import Conflict, NotFound, QuotaExceeded
-from mock_server.store import DeploymentStore, StoredDeployment, TokenGrant
+from mock_server.store import (
+    LISTING_CACHE_MAX_BYTES,
+    DeploymentStore,
+    StoredDeployment,
+    TokenGrant,
+)
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 
 
@@ -213,3 +219,34 @@ def test_two_stores_share_nothing() -> None:
     first, second = DeploymentStore(), DeploymentStore()
     first.create("ws1", payload("a"))
     assert second.list("ws1") == []
+
+
+def listed_keys(store: DeploymentStore, workspace: str) -> list[str]:
+    return [item["deployment_key"] for item in json.loads(store.list_json(workspace))]
+
+
+def test_the_list_answer_follows_every_change_of_the_live_set(store: DeploymentStore) -> None:
+    assert store.list_json("ws1") == b"[]"
+    store.create("ws1", payload("a"))
+    assert listed_keys(store, "ws1") == ["a"]  # now cached
+    store.create("ws1", payload("b"))
+    assert listed_keys(store, "ws1") == ["a", "b"]
+    deleted = store.delete("ws1", "a")
+    assert listed_keys(store, "ws1") == ["b"]
+    store.undelete(deleted)
+    assert listed_keys(store, "ws1") == ["b", "a"]
+    store.discard("ws1", "b")
+    assert listed_keys(store, "ws1") == ["a"]
+    store.add_record(StoredDeployment(workspace="ws1", **payload("c")))
+    assert listed_keys(store, "ws1") == ["a", "c"]
+    assert listed_keys(store, "ws2") == []
+
+
+def test_a_large_list_answer_is_rebuilt_rather_than_kept(store: DeploymentStore) -> None:
+    big = {"blob": "x" * LISTING_CACHE_MAX_BYTES}
+    store.create("ws1", payload("small"))
+    store.list_json("ws1")
+    assert store.workspaces["ws1"].listing is not None
+    store.create("ws1", payload("big", registry_connector_init=big))
+    assert listed_keys(store, "ws1") == ["small", "big"]
+    assert store.workspaces["ws1"].listing is None
