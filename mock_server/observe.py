@@ -53,9 +53,7 @@ class RequestIds:
 
 
 def _body_read(request: web.Request) -> bytes | None:
-    """The body as the handler read it, if it came with one and something read it."""
-    if not request.body_exists:
-        return None
+    """The body as the handler read it, if something read it."""
     try:
         return request[RAW_BODY]
     except KeyError:
@@ -100,6 +98,6 @@ def finish_exchange(
                 duration_ms,
                 request_id,
                 workspace_name,
-                _body_read(request),
+                _body_read(request) if request.body_exists else None,
             )
         )
