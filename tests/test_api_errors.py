@@ -101,7 +101,7 @@ def explode(*args: Any, **kwargs: Any) -> Any:
 @pytest.mark.parametrize(
     ("store_method", "method", "path", "body"),
     [
-        ("list", "GET", COLLECTION, None),
+        ("list_json", "GET", COLLECTION, None),
         ("get", "GET", ITEM, None),
         ("create", "POST", COLLECTION, MLFLOW_PAYLOAD),
         ("delete", "DELETE", ITEM, None),
@@ -136,7 +136,7 @@ async def test_server_keeps_serving_after_a_500(
 ) -> None:
     store = client.app[STORE]
     with monkeypatch.context() as patch:
-        patch.setattr(store, "list", explode)
+        patch.setattr(store, "list_json", explode)
         assert (await client.get(COLLECTION, headers=auth())).status == 500
     assert (await client.post(COLLECTION, json=MLFLOW_PAYLOAD, headers=auth())).status == 201
     assert len(await (await client.get(COLLECTION, headers=auth())).json()) == 1
