@@ -31,11 +31,7 @@ def guarded(handler: Handler, *, store: DeploymentStore, faults: FaultBook) -> H
     active_rules = faults.active
 
     async def operation(request: web.Request) -> web.StreamResponse:
-        sent = request.headers.getall(hdrs.AUTHORIZATION, ())
-        if len(sent) == 1:  # the usual case, without a call to bearer_workspace
-            request[WORKSPACE] = authenticate(sent[0], store)
-        else:
-            request[WORKSPACE] = bearer_workspace(request, store)
+        request[WORKSPACE] = bearer_workspace(request, store)
         if active_rules or PREFER in request.headers:
             return await with_faults(request, handler)
         return await handler(request)

@@ -21,6 +21,5 @@ FAULTS: web.AppKey[FaultBook] = web.AppKey("faults")
 
 # Per-request value set by the auth middleware for TANGO operations.
 WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")
-# Per-request values for the journal: the request id, and the body once something read it.
-REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
+# Per-request value for the journal: the body once something read it.
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body")
