@@ -234,6 +234,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# PyYAML's libyaml-based safe loader, when PyYAML was built with it (most wheels are).
+_FastLoader: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+
+
 def parse_yaml(text: str, *, source: str) -> Any:
     """YAML (a superset of JSON) to Python data, with a located error message.
 
@@ -246,6 +250,11 @@ def parse_yaml(text: str, *, source: str) -> Any:
             return json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
             pass
+    if _FastLoader is not None:
+        try:  # libyaml: about five times faster on a large state file
+            return yaml.load(text, Loader=_FastLoader)
+        except (yaml.YAMLError, RecursionError):
+            pass  # the pure-Python parser below words the error the same way every time
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

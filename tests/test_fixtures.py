@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mock_server import fixtures
 from mock_server.fixtures import (
     FixtureDocument,
     FixtureError,
@@ -18,6 +19,7 @@ from mock_server.fixtures import (
     load_fixture_file,
     merge_documents,
     parse_document,
+    parse_yaml,
     with_extra_tokens,
 )
 from mock_server.models import MAX_JSON_DEPTH
@@ -262,7 +264,7 @@ def test_bad_yaml_names_line_and_column(tmp_path: Path) -> None:
 
 def test_yaml_too_deep_to_read_is_a_fixture_error(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
-    path.write_text("workspaces: " + "[" * 800 + "]" * 800 + "\n", encoding="utf-8")
+    path.write_text("workspaces: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
     with pytest.raises(FixtureError, match=r"deep\.yaml: the YAML is nested too deeply"):
         load_fixture_file(path)
 
@@ -413,3 +415,20 @@ def test_demo_round_trips_through_export() -> None:
     exported = export_document(store)
     assert export_document(build_store(parse_document(exported, source="x"))) == exported
     assert sum(1 for d in exported["deployments"] if d["deleted"]) == 1
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML built without libyaml")
+def test_yaml_is_read_by_libyaml_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    used: list[bool] = []
+
+    class CountingLoader(yaml.CSafeLoader):
+        def __init__(self, stream: str) -> None:
+            used.append(True)
+            super().__init__(stream)
+
+    monkeypatch.setattr(fixtures, "_FastLoader", CountingLoader)
+    text = demo_fixture_path().read_text(encoding="utf-8")
+    assert parse_yaml(text, source="demo.yaml") == yaml.safe_load(text)
+    assert used
+    with pytest.raises(FixtureError, match=r"bad\.yaml: not valid YAML \(line 2, column \d+\)"):
+        parse_yaml("a: 1\n  b: [\n", source="bad.yaml")  # worded by the pure-Python parser
