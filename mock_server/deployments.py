@@ -48,7 +48,7 @@ def operation_handlers(app: web.Application) -> dict[str, Handler]:
 
     async def get_deployment(request: web.Request) -> web.Response:
         record = store.get(request[WORKSPACE].name, request.match_info["deploymentKey"])
-        return json_bytes_response(b"[" + record.api_json() + b"]")
+        return json_array_response([record.api_json()])
 
     async def delete_deployment(request: web.Request) -> web.Response:
         record = store.delete(request[WORKSPACE].name, request.match_info["deploymentKey"])

@@ -8,7 +8,6 @@ PyPy); `--event-loop asyncio` keeps the standard loop, e.g. to compare or to deb
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from collections.abc import Callable
 
 EVENT_LOOP_CHOICES = ("auto", "uvloop", "asyncio")
@@ -20,11 +19,13 @@ class EventLoopUnavailable(RuntimeError):
 
 def loop_factory(choice: str) -> tuple[str, Callable[[], asyncio.AbstractEventLoop]]:
     """The name and factory of the loop for `choice` (one of `EVENT_LOOP_CHOICES`)."""
-    if choice == "asyncio" or (choice == "auto" and importlib.util.find_spec("uvloop") is None):
+    if choice == "asyncio":
         return "asyncio", asyncio.new_event_loop
     try:
         import uvloop
     except ImportError as exc:
+        if choice == "auto":
+            return "asyncio", asyncio.new_event_loop
         raise EventLoopUnavailable(
             "uvloop is not installed here (pip install uvloop), or choose --event-loop asyncio"
         ) from exc

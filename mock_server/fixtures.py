@@ -251,7 +251,7 @@ def parse_yaml(text: str, *, source: str) -> Any:
         except (ValueError, RecursionError):
             pass
     if _FastLoader is not None:
-        try:  # libyaml: about five times faster on a large state file
+        try:  # libyaml: about three times faster on a large state file
             return yaml.load(text, Loader=_FastLoader)
         except (yaml.YAMLError, RecursionError):
             pass  # the pure-Python parser below words the error the same way every time
