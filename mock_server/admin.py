@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 from aiohttp import web
-from pydantic import ValidationError
 
 from mock_server.config import ONE_MIB
 from mock_server.errors import (
@@ -26,8 +25,9 @@ from mock_server.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from mock_server.faults import FaultRuleInput, TooManyRules
-from mock_server.fixtures import FixtureDocument, FixtureError, export_document, parse_document
+from mock_server.faults import TooManyRules
+from mock_server.fixture_types import FixtureDocument, FixtureError
+from mock_server.fixtures import dump_yaml, export_document, parse_document
 from mock_server.keys import FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.persistence import save_state
 from mock_server.request_body import decode_json, read_body_bytes, read_json
@@ -103,7 +103,7 @@ def _wants_yaml(request: web.Request) -> bool:
 async def get_state(request: web.Request) -> web.Response:
     document = export_document(request.config_dict[STORE])
     if _wants_yaml(request):
-        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        text = dump_yaml(document)
         return web.Response(text=text, content_type="application/yaml", charset="utf-8")
     return json_response(document)
 
@@ -201,20 +201,11 @@ async def clear_requests(request: web.Request) -> web.Response:
 # -- faults --------------------------------------------------------------------------------
 
 
-def _rule_errors(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
-
-
 async def add_fault(request: web.Request) -> web.Response:
+    from mock_server.fault_input import parse_fault_rule  # pydantic: on first use, not at start
+
     data = await read_json(request, limit=request.config_dict[SETTINGS].max_body_bytes)
-    try:
-        spec = FaultRuleInput.model_validate(data)
-    except ValidationError as exc:
-        errors = _rule_errors(exc)
-        raise ValidationFailed("The fault rule is invalid.", extra={"errors": errors}) from None
+    spec = parse_fault_rule(data)
     try:
         rule = request.config_dict[FAULTS].add(spec)
     except TooManyRules as exc:

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from mock_server.errors import Forbidden, Unauthorized
-from mock_server.models import BEARER_TOKEN_PATTERN
+from mock_server.rules import BEARER_TOKEN_PATTERN
 from mock_server.store import DeploymentStore, Workspace
 
 REALM = 'Bearer realm="tango"'

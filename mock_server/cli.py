@@ -17,23 +17,23 @@ from mock_server.app import create_app
 from mock_server.config import MockSettings
 from mock_server.cors import normalise_origin
 from mock_server.event_loop import EVENT_LOOP_CHOICES, EventLoopUnavailable, loop_factory
-from mock_server.fixtures import (
+from mock_server.fixture_types import (
     TOKEN_RULE,
     FixtureDocument,
     FixtureError,
-    load_fixture_file,
-    merge_documents,
-    with_extra_tokens,
+    workspace_name_problem,
 )
+from mock_server.fixtures import load_fixture_file, merge_documents, with_extra_tokens
 from mock_server.gc_policy import freeze_startup_and_slow_collections
 from mock_server.journal import DEFAULT_JOURNAL_SIZE
 from mock_server.keys import STORE
 from mock_server.limits import add_limit_options, limit_settings
-from mock_server.models import BEARER_TOKEN_PATTERN
 from mock_server.persistence import StateFileError, load_state_file, write_state_file
 from mock_server.resources import demo_fixture_path
+from mock_server.rules import BEARER_TOKEN_PATTERN
 from mock_server.server import serve_until_signalled
 from mock_server.store import DeploymentStore
+from mock_server.warm_up import start_warm_up
 
 EXIT_USAGE = 2
 
@@ -46,6 +46,9 @@ def _token_option(value: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"TOKEN=WORKSPACE must be printable text, got {value!r}")
     if not re.fullmatch(BEARER_TOKEN_PATTERN, token):
         raise argparse.ArgumentTypeError(f"in TOKEN=WORKSPACE, TOKEN must be {TOKEN_RULE}")
+    problem = workspace_name_problem(workspace)
+    if problem:
+        raise argparse.ArgumentTypeError(f"in TOKEN=WORKSPACE, WORKSPACE {problem}")
     return token, workspace
 
 
@@ -231,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def announce(url: str) -> None:
         print(format_banner(url, app[STORE], admin=admin), flush=True)
+        start_warm_up()
 
     try:
         loop_name, new_loop = loop_factory(args.event_loop)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mock_server.fixtures import FixtureDocument
+from mock_server.fixture_types import FixtureDocument
 from mock_server.journal import DEFAULT_JOURNAL_SIZE
 from mock_server.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
 

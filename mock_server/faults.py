@@ -10,41 +10,16 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+if TYPE_CHECKING:  # pydantic is imported on the first POST /_mock/faults, not at start-up
+    from mock_server.fault_input import FaultRuleInput
 
 # No injected delay may exceed this: a forgotten `delay=600000` must not hang a test suite.
 MAX_DELAY_MS = 60_000
 # Every API request scans the rules: a runaway test adding rules must not slow it unboundedly.
 MAX_FAULT_RULES = 1000
 NO_BODY_STATUSES = frozenset({204, 205, 304})
-
-
-class FaultRuleInput(BaseModel):  # built on first use (defer_build): start-up needs none
-    """`POST /_mock/faults` body: which requests (method, path glob, workspace) get what."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
-
-    method: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,16}$")
-    path: str = Field(min_length=1, max_length=2048, pattern=r"^[/*]")
-    status: int | None = Field(default=None, ge=200, le=599)
-    body: Any = None
-    delay_ms: int | None = Field(default=None, ge=0, le=MAX_DELAY_MS)
-    times: int | None = Field(default=None, ge=1)
-    probability: float | None = Field(default=None, ge=0, le=1)
-    workspace: str | None = Field(default=None, min_length=1)
-    seed: int | None = None
-
-    @model_validator(mode="after")
-    def _coherent(self) -> FaultRuleInput:
-        if self.status is None and self.delay_ms is None:
-            raise ValueError("a rule needs a status, a delay_ms, or both")
-        if "body" in self.model_fields_set and self.status is None:
-            raise ValueError("a body needs a status")
-        if "body" in self.model_fields_set and self.status in NO_BODY_STATUSES:
-            raise ValueError(f"status {self.status} cannot carry a body")
-        return self
 
 
 @dataclass(slots=True)

@@ -8,175 +8,23 @@ the problem, so a bad file stops the start-up with a message a human can act on.
 from __future__ import annotations
 
 import json
-import re
-import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 
-from mock_server.models import (
-    BEARER_TOKEN_PATTERN,
-    LONE_SURROGATE,
-    MAX_JSON_DEPTH,
-    DeploymentKey,
-    InitParameters,
-    PythonClassPath,
+from mock_server.fixture_check import quick_document
+from mock_server.fixture_types import (
+    FixtureDocument,
+    FixtureError,
+    FixtureToken,
+    FixtureWorkspace,
+    token_problem,
+    workspace_name_problem,
 )
 from mock_server.store import DeploymentStore, StoredDeployment, TokenGrant
-
-TOKEN_RULE = "letters, digits and - . _ ~ + / only, optionally ending in = (RFC 6750)"
-
-
-class FixtureError(Exception):
-    """A fixture document that cannot be used; the message says where and why."""
-
-
-class FixtureWorkspace(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: str
-    disabled: bool = False
-
-    @field_validator("name")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        if not value.isprintable():  # it is shown in the banner and sent in every Deployment
-            raise ValueError("must be printable text (no control characters or lone surrogates)")
-        return value
-
-
-class FixtureToken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    token: str
-    workspace: str
-    expires_at: AwareDatetime | None = None
-
-    @field_validator("token")
-    @classmethod
-    def _token_shape(cls, value: str) -> str:
-        if not re.fullmatch(BEARER_TOKEN_PATTERN, value):
-            raise ValueError(f"must be sendable as a bearer token: {TOKEN_RULE}")
-        return value
-
-
-# Shared fields-sets of fixture deployments (a handful: with and without `deleted`, ...).
-_FIELDS_SETS: dict[frozenset[str], frozenset[str]] = {}
-
-
-class FixtureDeployment(BaseModel):
-    # Frozen: an entry is never changed, which lets entries share one fields-set (see below).
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    workspace: str
-    deployment_key: DeploymentKey
-    registry_connector_class: PythonClassPath
-    registry_connector_init: InitParameters
-    server_proxy_class: PythonClassPath
-    server_proxy_init: InitParameters
-    deleted: bool = False
-
-    @field_validator("workspace", "registry_connector_class", "server_proxy_class")
-    @classmethod
-    def _shared_text(cls, value: str) -> str:
-        """One copy of each name: deployments repeat them (~300 bytes saved per deployment)."""
-        return sys.intern(value)
-
-    @field_validator("registry_connector_init", "server_proxy_init")
-    @classmethod
-    def _plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
-        problem = json_problem(value, depth=2)  # as deep as in a request body
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @model_validator(mode="after")
-    def _share_fields_set(self) -> FixtureDeployment:
-        """Entries set the same fields: one shared frozen set, not ~730 bytes per deployment."""
-        fields = frozenset(self.__pydantic_fields_set__)
-        object.__setattr__(self, "__pydantic_fields_set__", _FIELDS_SETS.setdefault(fields, fields))
-        return self
-
-
-def json_problem(value: Any, path: str = "", depth: int = 1) -> str | None:
-    """Why a YAML value cannot be served as JSON (dates, sets, NaN...), or None if it can."""
-    if isinstance(value, list | dict) and depth > MAX_JSON_DEPTH:
-        return f"{path or 'value'}: nested more than {MAX_JSON_DEPTH} levels deep"
-    if isinstance(value, str):
-        if LONE_SURROGATE.search(value):
-            return f"{path or 'value'}: a lone surrogate (\\uD800-\\uDFFF) is not UTF-8 text"
-        return None
-    if value is None or isinstance(value, (bool, int)):
-        return None
-    if isinstance(value, float):
-        return (
-            None
-            if value == value and abs(value) != float("inf")
-            else f"{path or 'value'}: NaN and infinity are not JSON"
-        )
-    if isinstance(value, list):
-        return next(
-            (p for i, v in enumerate(value) if (p := json_problem(v, f"{path}[{i}]", depth + 1))),
-            None,
-        )
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or json_problem(key):
-                return f"{path or 'value'}: key {key!r} is not a JSON string"
-            problem = json_problem(item, f"{path}.{key}" if path else key, depth + 1)
-            if problem:
-                return problem
-        return None
-    return f"{path or 'value'}: {type(value).__name__} values are not JSON (quote it in YAML)"
-
-
-class FixtureDocument(BaseModel):
-    """Workspaces, tokens and deployments (live or deleted): the seed or the whole state."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    workspaces: list[FixtureWorkspace] = []
-    tokens: list[FixtureToken] = []
-    deployments: list[FixtureDeployment] = []
-
-
-def _describe_location(loc: tuple[int | str, ...], data: Any) -> str:
-    """`deployments[2] (deployment_key 'x').registry_connector_class` from a pydantic loc."""
-    parts: list[str] = []
-    node = data
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-            node = node[item] if isinstance(node, list) and item < len(node) else None
-            label = _entry_label(node)
-            if label:
-                parts.append(f" ({label})")
-        else:
-            parts.append(f".{item}" if parts else str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-    return "".join(parts) or "document"
-
-
-def _entry_label(node: Any) -> str:
-    if not isinstance(node, dict):
-        return ""
-    for name in ("deployment_key", "name", "workspace"):
-        if isinstance(node.get(name), str):
-            return f"{name} {node[name]!r}"
-    return ""
 
 
 def parse_document(data: Any, *, source: str) -> FixtureDocument:
@@ -187,14 +35,11 @@ def parse_document(data: Any, *, source: str) -> FixtureDocument:
         raise FixtureError(
             f"{source}: the document must be a mapping with workspaces, tokens, deployments"
         )
-    try:
-        document = FixtureDocument.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            f"{source}: {_describe_location(err['loc'], data)}: {err['msg']}"
-            for err in exc.errors()
-        ]
-        raise FixtureError("\n".join(problems)) from None
+    document = quick_document(data)
+    if document is None:  # a problem, or something unusual: pydantic decides and explains
+        from mock_server.fixture_schema import validate_document
+
+        document = validate_document(data, source=source)
     check_references(document, source=source)
     return document
 
@@ -207,27 +52,7 @@ def load_fixture_file(path: Path) -> FixtureDocument:
         raise FixtureError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise FixtureError(f"{path}: the file is not UTF-8 text") from None
-    document = _valid_json_document(text, source=str(path))
-    if document is not None:
-        return document
     return parse_document(parse_yaml(text, source=str(path)), source=str(path))
-
-
-def _valid_json_document(text: str, *, source: str) -> FixtureDocument | None:
-    """A valid JSON fixture, validated straight from its text; None for anything else.
-
-    No intermediate Python data: a seed of 100,000 deployments loads several times faster and
-    peaks about 1 KB per deployment lower. Whatever fails here (YAML, NaN, a bad entry) takes
-    the general path, which names every problem.
-    """
-    if not text.lstrip().startswith("{"):
-        return None
-    try:
-        document = FixtureDocument.model_validate_json(text)
-    except ValidationError:
-        return None
-    check_references(document, source=source)
-    return document
 
 
 def _reject_constant(name: str) -> Any:
@@ -264,6 +89,25 @@ def parse_yaml(text: str, *, source: str) -> Any:
         raise FixtureError(f"{source}: not valid YAML{where}: {problem}") from None
     except RecursionError:
         raise FixtureError(f"{source}: the YAML is nested too deeply to read") from None
+
+
+class _WrittenOutDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """No anchors and aliases: entries may share objects in memory (a seed's init dicts), but
+    each is written out in full, since `PUT /_mock/state` refuses aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(document: Any) -> str:
+    """Plain data (a fixture document or part of one) as YAML, keys in their natural order."""
+    return yaml.dump(
+        document,
+        Dumper=_WrittenOutDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
 
 
 def check_references(document: FixtureDocument, *, source: str) -> None:
@@ -329,17 +173,17 @@ def with_extra_tokens(
     document: FixtureDocument, tokens: Iterable[tuple[str, str]]
 ) -> FixtureDocument:
     """Add `--token TOKEN=WORKSPACE` grants, creating workspaces as needed; later wins."""
-    # Only the two lists change, so only they are copied (a deep copy of a seed with 100,000
-    # deployments took seconds); the entries themselves are never modified.
-    result = document.model_copy(
-        update={"workspaces": list(document.workspaces), "tokens": list(document.tokens)}
-    )
+    # Only the two lists change, so only they are copied (the entries are never modified).
+    workspaces, grants = list(document.workspaces), list(document.tokens)
     for token, workspace in tokens:
-        if all(space.name != workspace for space in result.workspaces):
-            result.workspaces.append(FixtureWorkspace(name=workspace))
-        result.tokens = [grant for grant in result.tokens if grant.token != token]
-        result.tokens.append(FixtureToken(token=token, workspace=workspace))
-    return result
+        problem = token_problem(token) or workspace_name_problem(workspace)
+        if problem:
+            raise FixtureError(f"token grant {token}={workspace!r}: {problem}")
+        if all(space.name != workspace for space in workspaces):
+            workspaces.append(FixtureWorkspace(workspace))
+        grants = [grant for grant in grants if grant.token != token]
+        grants.append(FixtureToken(token, workspace))
+    return FixtureDocument(workspaces, grants, document.deployments)
 
 
 def populate(

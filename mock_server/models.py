@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-DEPLOYMENT_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-PYTHON_CLASS_PATH_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
-BEARER_TOKEN_PATTERN = r"[A-Za-z0-9\-._~+/]+=*"
-"""RFC 6750's b64token: what `Authorization: Bearer <token>` can carry, so a token must match."""
-MAX_JSON_DEPTH = 64
-"""Objects and arrays may nest this deep in a payload (the payload is level 1); deeper is a
-400 (body) or a fixture error: a fixed bound far from Python's recursion limit, so storing,
-serving, journalling and saving state (YAML) never hit it."""
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-"""A lone UTF-16 surrogate (from a `\\uD8xx` escape): not UTF-8 text, so never stored or served."""
-
+from mock_server.rules import DEPLOYMENT_KEY_PATTERN, PYTHON_CLASS_PATH_PATTERN
 
 DeploymentKey = Annotated[str, Field(pattern=DEPLOYMENT_KEY_PATTERN, min_length=1, max_length=128)]
 PythonClassPath = Annotated[str, Field(pattern=PYTHON_CLASS_PATH_PATTERN)]
@@ -37,6 +26,15 @@ class DeploymentPayload(BaseModel):
     server_proxy_init: InitParameters
 
 
+def payload_problems(data: dict[str, Any]) -> list[Any]:
+    """pydantic's errors for a create body (empty when it is a valid DeploymentPayload)."""
+    try:
+        DeploymentPayload.model_validate(data)
+    except ValidationError as exc:
+        return list(exc.errors(include_url=False, include_input=False))
+    return []
+
+
 class Deployment(DeploymentPayload):
     """A stored deployment as the API returns it: the payload plus the token's workspace."""
 
@@ -52,6 +50,3 @@ class ErrorEnvelope(BaseModel):
 
     message: str
     message_code: str
-
-
-PAYLOAD_FIELDS: tuple[str, ...] = tuple(DeploymentPayload.model_fields)

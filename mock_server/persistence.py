@@ -23,17 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from mock_server.errors import InternalError, StateWriteFailed
-from mock_server.fixtures import (
-    FixtureDocument,
-    FixtureError,
-    export_document,
-    load_fixture_file,
-    with_extra_tokens,
-)
+from mock_server.fixture_types import FixtureDocument, FixtureError
+from mock_server.fixtures import dump_yaml, export_document, load_fixture_file, with_extra_tokens
 from mock_server.keys import SETTINGS, STATE_FILE, STORE
 from mock_server.store import DeploymentStore, StoredDeployment
 
@@ -47,22 +41,14 @@ HEADER = (
     "# A fixture document: it can also be passed to --fixtures.\n"
 )
 
-_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
 
 class StateFileError(Exception):
     """A state file that cannot be used at start; the message names the file and the problem."""
 
 
-def _dump(data: Any) -> str:
-    return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
-    )
-
-
 def encode_state(document: dict[str, Any]) -> bytes:
     """The state as the YAML fixture format, keys in their natural order."""
-    return (HEADER + _dump(document)).encode("utf-8")
+    return (HEADER + dump_yaml(document)).encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +76,7 @@ class StateEncoder:
         self._texts: dict[tuple[str, str], tuple[StoredDeployment, bool, str]] = {}
 
     def encode(self, snapshot: Snapshot) -> bytes:
-        parts = [HEADER, _dump(snapshot.workspaces_and_tokens)]
+        parts = [HEADER, dump_yaml(snapshot.workspaces_and_tokens)]
         parts.append("deployments:\n" if snapshot.deployments else "deployments: []\n")
         texts: dict[tuple[str, str], tuple[StoredDeployment, bool, str]] = {}
         for record, deleted in snapshot.deployments:
@@ -99,7 +85,7 @@ class StateEncoder:
             if known is not None and known[0] is record and known[1] == deleted:
                 text = known[2]
             else:
-                text = _dump([{**record.to_api(), "deleted": deleted}])
+                text = dump_yaml([{**record.to_api(), "deleted": deleted}])
             texts[key] = (record, deleted, text)
             parts.append(text)
         self._texts = texts

@@ -21,7 +21,7 @@ from mock_server.errors import (
     UnsupportedMediaType,
 )
 from mock_server.keys import RAW_BODY, SETTINGS
-from mock_server.models import LONE_SURROGATE, MAX_JSON_DEPTH
+from mock_server.rules import LONE_SURROGATE, MAX_JSON_DEPTH
 
 _JSON_MEDIA_TYPE = "application/json"
 _PLAIN_JSON_TYPES = frozenset(

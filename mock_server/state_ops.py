@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mock_server.fixtures import FixtureDocument, populate
+from mock_server.fixture_types import FixtureDocument
+from mock_server.fixtures import populate
 from mock_server.store import DeploymentStore
 
 Undo = Callable[[], None]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from pydantic import ValidationError
-
 from mock_server.errors import ValidationFailed
-from mock_server.models import PAYLOAD_FIELDS, DeploymentPayload
+from mock_server.rules import PAYLOAD_FIELDS
 
 _FRIENDLY = {
     "string_pattern_mismatch": "does not match the required pattern {pattern}",
@@ -34,12 +34,23 @@ def validate_payload(data: Any) -> dict[str, Any]:
                 "errors": [{"field": "", "message": "must be a JSON object", "type": "object_type"}]
             },
         )
-    try:
-        DeploymentPayload.model_validate(data)
-    except ValidationError as exc:
-        errors = [_field_error(err) for err in exc.errors(include_url=False, include_input=False)]
+    problems = payload_checker()(data)
+    if problems:
+        errors = [_field_error(problem) for problem in problems]
         fields = ", ".join(sorted({e["field"] or "body" for e in errors}))
         raise ValidationFailed(
             f"The deployment payload is invalid ({fields}).", extra={"errors": errors}
-        ) from None
+        )
     return {name: data[name] for name in PAYLOAD_FIELDS}
+
+
+@cache
+def payload_checker() -> Callable[[dict[str, Any]], list[Any]]:
+    """pydantic's check of a payload, imported on first use: start-up does without pydantic.
+
+    The CLI calls this in a background thread once it is serving (`warm_up`), so the first
+    create does not pay for the import either.
+    """
+    from mock_server.models import payload_problems
+
+    return payload_problems

@@ -9,7 +9,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
-from mock_server.fixtures import FixtureDocument, parse_document
+from mock_server.fixture_types import FixtureDocument
+from mock_server.fixtures import parse_document
 from mock_server.resources import spec_example
 
 TOKEN = "t1"

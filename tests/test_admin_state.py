@@ -11,6 +11,7 @@ import yaml
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
+from mock_server.fixtures import build_store, export_document
 from mock_server.keys import STATE_FILE
 from mock_server.persistence import StateFile, load_state_file
 from tests.conftest import MLFLOW_PAYLOAD, OTHER_TOKEN, AiohttpClient, auth, seed_document
@@ -21,7 +22,7 @@ RETIRED_KEY = "retired-key"
 
 def seed_with_deployments() -> Any:
     """The shared seed plus one live and one deleted deployment in ws1."""
-    document = seed_document().model_dump(mode="json")
+    document = export_document(build_store(seed_document()))
     document["deployments"] = [
         {**MLFLOW_PAYLOAD, "workspace": "ws1", "deployment_key": "seeded"},
         {**MLFLOW_PAYLOAD, "workspace": "ws1", "deployment_key": RETIRED_KEY, "deleted": True},
@@ -131,7 +132,7 @@ async def test_state_round_trips_as_json_and_yaml(client: TestClient[Any, Any]) 
     put = await client.put(
         "/_mock/state", data=text.encode(), headers={"Content-Type": "application/yaml"}
     )
-    assert put.status == 200
+    assert put.status == 200, await put.text()
     assert (await put.json())["counts"] == {
         "workspaces": 3,
         "tokens": 4,

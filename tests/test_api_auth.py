@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mock_server.auth import authenticate
 from mock_server.fixtures import build_store, parse_document
-from mock_server.models import BEARER_TOKEN_PATTERN
+from mock_server.rules import BEARER_TOKEN_PATTERN
 from tests.conftest import (
     DISABLED_TOKEN,
     EXPIRED_TOKEN,

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mock_server.config import ONE_MIB
-from mock_server.models import MAX_JSON_DEPTH
+from mock_server.rules import MAX_JSON_DEPTH
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD, OTHER_TOKEN, auth
 from tests.envelope import assert_error
 

@@ -217,8 +217,28 @@ def test_malformed_token_option_exits_2() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["nope", "=ws", "tok=", "my tok=ws", "", "tok=ws\x1b", os.fsdecode(b"tok=ws\xff"), "t!k=ws"],
-    ids=["no =", "no token", "no workspace", "space", "empty", "control", "not utf-8", "not b64"],
+    [
+        "nope",
+        "=ws",
+        "tok=",
+        "my tok=ws",
+        "",
+        "tok=ws\x1b",
+        os.fsdecode(b"tok=ws\xff"),
+        "t!k=ws",
+        "tok= ",
+    ],
+    ids=[
+        "no =",
+        "no token",
+        "no workspace",
+        "space",
+        "empty",
+        "control",
+        "not utf-8",
+        "not b64",
+        "blank workspace",
+    ],
 )
 def test_every_malformed_token_is_a_usage_error(
     value: str, capsys: pytest.CaptureFixture[str]

@@ -11,9 +11,8 @@ import pytest
 import yaml
 
 from mock_server import fixtures
+from mock_server.fixture_types import FixtureDocument, FixtureError
 from mock_server.fixtures import (
-    FixtureDocument,
-    FixtureError,
     build_store,
     export_document,
     load_fixture_file,
@@ -22,8 +21,8 @@ from mock_server.fixtures import (
     parse_yaml,
     with_extra_tokens,
 )
-from mock_server.models import MAX_JSON_DEPTH
 from mock_server.resources import demo_fixture_path
+from mock_server.rules import MAX_JSON_DEPTH
 from mock_server.store import TokenGrant
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 

@@ -18,15 +18,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from mock_server.errors import ValidationFailed
-from mock_server.models import (
-    DEPLOYMENT_KEY_PATTERN,
-    PAYLOAD_FIELDS,
-    PYTHON_CLASS_PATH_PATTERN,
-    Deployment,
-    DeploymentPayload,
-    ErrorEnvelope,
-)
+from mock_server.models import Deployment, DeploymentPayload, ErrorEnvelope
 from mock_server.resources import spec_path
+from mock_server.rules import DEPLOYMENT_KEY_PATTERN, PAYLOAD_FIELDS, PYTHON_CLASS_PATH_PATTERN
 from mock_server.store import StoredDeployment
 from mock_server.validation import validate_payload
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
@@ -86,6 +80,7 @@ def test_payload_schema_matches_the_model() -> None:
 def test_payload_fields_are_all_required_and_in_spec_order() -> None:
     spec = SCHEMAS["DeploymentPayload"]
     assert list(PAYLOAD_FIELDS) == list(spec["properties"]) == spec["required"]
+    assert list(PAYLOAD_FIELDS) == list(DeploymentPayload.model_fields)
 
 
 def test_deployment_schema_matches_the_model() -> None:

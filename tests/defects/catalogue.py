@@ -20,9 +20,9 @@ from mock_server.auth import authenticate
 from mock_server.deployments import COLLECTION_PATH
 from mock_server.errors import Conflict, InvalidJson, NotFound, ValidationFailed
 from mock_server.keys import SETTINGS, STORE, WORKSPACE
-from mock_server.models import PAYLOAD_FIELDS
 from mock_server.request_body import read_json
 from mock_server.responses import dump_json, json_response
+from mock_server.rules import PAYLOAD_FIELDS
 from mock_server.store import DeploymentStore, StoredDeployment
 from mock_server.validation import validate_payload
 from tests.defects.planting import (

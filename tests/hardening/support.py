@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from mock_server import MockSettings, create_app
-from mock_server.fixtures import parse_document
+from mock_server.fixtures import build_store, export_document, parse_document
 from mock_server.keys import STORE
 from mock_server.server import BackgroundServer
 from mock_server.store import DeploymentStore
@@ -27,7 +27,7 @@ Snapshot = dict[str, tuple[list[dict[str, Any]], list[str]]]
 
 def hardening_settings(**overrides: Any) -> MockSettings:
     """The test seed (ws1/t1, ws2/t2...) plus one live and one retired deployment in ws1."""
-    base = seed_document().model_dump(mode="json")
+    base = export_document(build_store(seed_document()))
     base["deployments"] = [
         {**MLFLOW_PAYLOAD, "workspace": "ws1", "deployment_key": LIVE_KEY},
         {**MLFLOW_PAYLOAD, "workspace": "ws1", "deployment_key": RETIRED_KEY, "deleted": True},

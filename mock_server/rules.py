@@ -1,0 +1,28 @@
+"""The contract's value rules as plain Python: patterns and bounds every module shares.
+
+Kept apart from the pydantic models (`models.py`) so that start-up, auth and the body reader
+need no pydantic: importing it and building models is a third of the mock's cold start.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEPLOYMENT_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+PYTHON_CLASS_PATH_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+BEARER_TOKEN_PATTERN = r"[A-Za-z0-9\-._~+/]+=*"
+"""RFC 6750's b64token: what `Authorization: Bearer <token>` can carry, so a token must match."""
+MAX_JSON_DEPTH = 64
+"""Objects and arrays may nest this deep in a payload (the payload is level 1); deeper is a
+400 (body) or a fixture error: a fixed bound far from Python's recursion limit, so storing,
+serving, journalling and saving state (YAML) never hit it."""
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone UTF-16 surrogate (from a `\\uD8xx` escape): not UTF-8 text, so never stored or served."""
+PAYLOAD_FIELDS: tuple[str, ...] = (
+    "deployment_key",
+    "registry_connector_class",
+    "registry_connector_init",
+    "server_proxy_class",
+    "server_proxy_init",
+)
+"""DeploymentPayload's fields in the spec's order (a test keeps this equal to the model)."""
