@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from mock_server.fixture_check import quick_document
 from mock_server.fixture_schema import validate_document
 from mock_server.fixture_types import FixtureDocument, FixtureError
-from mock_server.fixtures import parse_yaml
+from mock_server.fixtures import build_store, dump_yaml, export_document, parse_yaml
 from mock_server.resources import demo_fixture_path
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 
@@ -209,6 +209,10 @@ def test_yaml_anchors_are_read_and_shared_not_copied() -> None:
     assert document is not None
     (deployment,) = document.deployments
     assert deployment.registry_connector_init is deployment.server_proxy_init
+    # Shared in memory, but written out in full: PUT /_mock/state and state files refuse aliases.
+    text = dump_yaml(export_document(build_store(document)))
+    assert "&id" not in text and "*id" not in text
+    assert text.count("uri: http://x") == 2
 
 
 def test_starting_with_a_good_seed_imports_no_pydantic() -> None:
