@@ -23,7 +23,7 @@ from mock_server.fixture_types import (
     token_problem,
     workspace_name_problem,
 )
-from mock_server.rules import DEPLOYMENT_KEY_PATTERN, PYTHON_CLASS_PATH_PATTERN
+from mock_server.rules import deployment_key_match, python_class_path_match
 
 DOCUMENT_FIELDS = frozenset({"workspaces", "tokens", "deployments"})
 WORKSPACE_FIELDS = frozenset({"name", "disabled"})
@@ -41,8 +41,6 @@ DEPLOYMENT_FIELDS = frozenset(
 )
 REQUIRED_DEPLOYMENT_FIELDS = DEPLOYMENT_FIELDS - {"deleted"}
 
-_deployment_key = re.compile(DEPLOYMENT_KEY_PATTERN).fullmatch
-_class_path = re.compile(PYTHON_CLASS_PATH_PATTERN).fullmatch
 # How exported state files write an expiry (`export_document`): UTC, ISO 8601.
 _exported_expiry = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00").fullmatch
 
@@ -125,7 +123,11 @@ def _deployment(entry: Any) -> FixtureDeployment:
     key = _text(entry, "deployment_key")
     registry_class = _text(entry, "registry_connector_class")
     server_class = _text(entry, "server_proxy_class")
-    if not (_deployment_key(key) and _class_path(registry_class) and _class_path(server_class)):
+    if not (
+        deployment_key_match(key)
+        and python_class_path_match(registry_class)
+        and python_class_path_match(server_class)
+    ):
         raise _LeaveToSchema
     registry_init, server_init = entry["registry_connector_init"], entry["server_proxy_init"]
     if type(registry_init) is not dict or type(server_init) is not dict:

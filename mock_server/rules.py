@@ -26,3 +26,6 @@ PAYLOAD_FIELDS: tuple[str, ...] = (
     "server_proxy_init",
 )
 """DeploymentPayload's fields in the spec's order (a test keeps this equal to the model)."""
+
+deployment_key_match = re.compile(DEPLOYMENT_KEY_PATTERN).fullmatch
+python_class_path_match = re.compile(PYTHON_CLASS_PATH_PATTERN).fullmatch

@@ -1,4 +1,9 @@
-"""Turn decoded JSON into a valid `DeploymentPayload`, or a 422 listing every field error."""
+"""Turn decoded JSON into a valid `DeploymentPayload`, or a 422 listing every field error.
+
+A payload that is plainly valid is accepted in plain Python (`plainly_valid_payload`); pydantic,
+imported on first need, judges the rest and words each problem. The plain check says yes
+only where pydantic does (tests/test_payload_check.py compares the two).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from functools import cache
 from typing import Any
 
 from mock_server.errors import ValidationFailed
-from mock_server.rules import PAYLOAD_FIELDS
+from mock_server.rules import PAYLOAD_FIELDS, deployment_key_match, python_class_path_match
+
+_PAYLOAD_FIELD_SET = frozenset(PAYLOAD_FIELDS)
 
 _FRIENDLY = {
     "string_pattern_mismatch": "does not match the required pattern {pattern}",
@@ -26,7 +33,7 @@ def _field_error(error: Any) -> dict[str, str]:
 
 
 def validate_payload(data: Any) -> dict[str, Any]:
-    """The payload as a plain dict in field order (values exactly as sent)."""
+    """The payload (decoded JSON) as a plain dict in field order (values exactly as sent)."""
     if not isinstance(data, dict):
         raise ValidationFailed(
             "The request body must be a JSON object (a DeploymentPayload).",
@@ -34,7 +41,7 @@ def validate_payload(data: Any) -> dict[str, Any]:
                 "errors": [{"field": "", "message": "must be a JSON object", "type": "object_type"}]
             },
         )
-    problems = payload_checker()(data)
+    problems = None if plainly_valid_payload(data) else payload_checker()(data)
     if problems:
         errors = [_field_error(problem) for problem in problems]
         fields = ", ".join(sorted({e["field"] or "body" for e in errors}))
@@ -44,12 +51,30 @@ def validate_payload(data: Any) -> dict[str, Any]:
     return {name: data[name] for name in PAYLOAD_FIELDS}
 
 
+def plainly_valid_payload(data: dict[str, Any]) -> bool:
+    """Exactly the five fields, with the types and patterns of the spec (decoded JSON only)."""
+    if data.keys() != _PAYLOAD_FIELD_SET:
+        return False
+    key = data["deployment_key"]
+    registry_class, server_class = data["registry_connector_class"], data["server_proxy_class"]
+    return (
+        type(key) is str
+        and deployment_key_match(key) is not None
+        and type(registry_class) is str
+        and python_class_path_match(registry_class) is not None
+        and type(server_class) is str
+        and python_class_path_match(server_class) is not None
+        and type(data["registry_connector_init"]) is dict
+        and type(data["server_proxy_init"]) is dict
+    )
+
+
 @cache
 def payload_checker() -> Callable[[dict[str, Any]], list[Any]]:
     """pydantic's check of a payload, imported on first use: start-up does without pydantic.
 
     The CLI calls this in a background thread once it is serving (`warm_up`), so the first
-    create does not pay for the import either.
+    invalid create does not pay for the import either.
     """
     from mock_server.models import payload_problems
 

@@ -22,7 +22,7 @@ from mock_server.models import Deployment, DeploymentPayload, ErrorEnvelope
 from mock_server.resources import spec_path
 from mock_server.rules import DEPLOYMENT_KEY_PATTERN, PAYLOAD_FIELDS, PYTHON_CLASS_PATH_PATTERN
 from mock_server.store import StoredDeployment
-from mock_server.validation import validate_payload
+from mock_server.validation import plainly_valid_payload, validate_payload
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 
 # Keywords that constrain a value; descriptions, titles and examples do not.
@@ -191,6 +191,8 @@ CASES: dict[str, tuple[Any, bool]] = {
 def test_spec_and_model_agree_on_known_cases(payload: Any, valid: bool) -> None:
     assert PAYLOAD_VALIDATOR.is_valid(payload) is valid
     assert model_accepts(payload) is valid
+    if isinstance(payload, dict):  # the plain check that spares valid creates pydantic
+        assert plainly_valid_payload(payload) is valid
 
 
 KEY_ALPHABET = st.sampled_from(list("aZ09._-/ \n\t\u00e9\u0663\u212a:%"))
@@ -209,4 +211,32 @@ CLASS_PATHS = st.one_of(
 @given(key=KEYS, class_path=CLASS_PATHS)
 def test_spec_and_model_agree_on_generated_strings(key: str, class_path: str) -> None:
     payload = changed(deployment_key=key, server_proxy_class=class_path)
-    assert PAYLOAD_VALIDATOR.is_valid(payload) is model_accepts(payload), (key, class_path)
+    verdict = PAYLOAD_VALIDATOR.is_valid(payload)
+    assert model_accepts(payload) is verdict, (key, class_path)
+    assert plainly_valid_payload(payload) is verdict, (key, class_path)
+
+
+JSON_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+    st.sampled_from(["a.B", "key", "_a._b9", "k" * 128, "k" * 129]),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=st.dictionaries(st.sampled_from([*PAYLOAD_FIELDS, "workspace", "extra"]), JSON_VALUES),
+    dropped=st.sets(st.sampled_from(PAYLOAD_FIELDS), max_size=2),
+)
+def test_the_plain_check_agrees_with_the_model_on_any_json_payload(
+    changes: dict[str, Any], dropped: set[str]
+) -> None:
+    payload = {**MLFLOW_PAYLOAD, **changes}
+    for name in dropped:
+        payload.pop(name, None)
+    assert plainly_valid_payload(payload) is model_accepts(payload), payload
