@@ -45,6 +45,9 @@ REQUIRED_DEPLOYMENT_FIELDS = DEPLOYMENT_FIELDS - {"deleted"}
 _exported_expiry = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00").fullmatch
 
 
+_SHARED_TEXT_MAX_LENGTH = 200  # longer texts rarely repeat; interning them would be wasted
+
+
 class _LeaveToSchema(Exception):
     """Not accepted here: the pydantic schema decides (and explains)."""
 
@@ -115,6 +118,18 @@ def _expiry(value: Any) -> datetime | None:
     raise _LeaveToSchema
 
 
+def _share_repeated_texts(init: dict[str, Any]) -> None:
+    """One copy of each top-level text value (URLs repeat across a seed's deployments).
+
+    The values stay equal, so the data is unchanged; only its copies are merged: the parser
+    gave every deployment its own, about 80 bytes per URL. Interned strings are freed when
+    no longer used.
+    """
+    for name, value in init.items():
+        if type(value) is str and len(value) <= _SHARED_TEXT_MAX_LENGTH:
+            init[name] = sys.intern(value)
+
+
 def _deployment(entry: Any) -> FixtureDeployment:
     if type(entry) is not dict or not REQUIRED_DEPLOYMENT_FIELDS <= entry.keys() <= (
         DEPLOYMENT_FIELDS
@@ -134,6 +149,8 @@ def _deployment(entry: Any) -> FixtureDeployment:
         raise _LeaveToSchema
     if json_problem(registry_init, depth=2) or json_problem(server_init, depth=2):
         raise _LeaveToSchema
+    _share_repeated_texts(registry_init)
+    _share_repeated_texts(server_init)
     return FixtureDeployment(
         # One copy of each name: deployments repeat them (~300 bytes saved per deployment).
         workspace=sys.intern(_text(entry, "workspace")),

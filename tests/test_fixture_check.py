@@ -8,6 +8,7 @@ generated document, good or broken in one or more places, is given to both.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -233,3 +234,14 @@ def test_starting_with_a_good_seed_imports_no_pydantic() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_repeated_init_texts_are_stored_once() -> None:
+    """A parser gives every deployment its own copy of each URL: the seed keeps one."""
+    text = json.dumps(good_document())
+    document = quick_document(json.loads(text))
+    assert document is not None
+    first, _, third = document.deployments
+    assert first.registry_connector_init == third.registry_connector_init
+    for name, value in first.registry_connector_init.items():
+        assert third.registry_connector_init[name] is value
