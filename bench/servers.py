@@ -153,9 +153,9 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
-def _status_of_first_request(port: int, token: str) -> int | None:
+def list_status(port: int, token: str, timeout: float = 2.0) -> int | None:
     """The status of GET /api/deployment, or None while nothing listens yet."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", COLLECTION, headers={"Authorization": f"Bearer {token}"})
         response = connection.getresponse()
@@ -221,7 +221,7 @@ def launch(spec: ServerSpec, log_dir: Path | None = None) -> RunningServer:
     server = RunningServer(spec, process, port, log_path)
     deadline = started + START_TIMEOUT_S
     while time.perf_counter() < deadline:
-        status = _status_of_first_request(port, spec.ready_token)
+        status = list_status(port, spec.ready_token)
         if status == 200:
             server.cold_start_s = time.perf_counter() - started
             return server
