@@ -26,6 +26,12 @@ from mock_server.fixture_types import (
 from mock_server.models import DeploymentKey, InitParameters, PythonClassPath
 
 
+def _refuse(problem: str | None) -> None:
+    """A rule's verdict (`fixture_types`) as pydantic expects it: a ValueError naming it."""
+    if problem:
+        raise ValueError(problem)
+
+
 class WorkspaceEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -35,9 +41,7 @@ class WorkspaceEntry(BaseModel):
     @field_validator("name")
     @classmethod
     def _usable_name(cls, value: str) -> str:
-        problem = workspace_name_problem(value)
-        if problem:
-            raise ValueError(problem)
+        _refuse(workspace_name_problem(value))
         return value
 
 
@@ -51,9 +55,7 @@ class TokenEntry(BaseModel):
     @field_validator("token")
     @classmethod
     def _token_shape(cls, value: str) -> str:
-        problem = token_problem(value)
-        if problem:
-            raise ValueError(problem)
+        _refuse(token_problem(value))
         return value
 
 
@@ -71,9 +73,7 @@ class DeploymentEntry(BaseModel):
     @field_validator("registry_connector_init", "server_proxy_init")
     @classmethod
     def _plain_json(cls, value: dict[str, Any]) -> dict[str, Any]:
-        problem = json_problem(value, depth=2)  # as deep as in a request body
-        if problem:
-            raise ValueError(problem)
+        _refuse(json_problem(value, depth=2))  # as deep as in a request body
         return value
 
 
