@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from mock_server.fixture_types import (
     TOKEN_RULE,
     FixtureDocument,
     FixtureError,
+    token_problem,
     workspace_name_problem,
 )
 from mock_server.fixtures import load_fixture_file, merge_documents, with_extra_tokens
@@ -30,7 +30,6 @@ from mock_server.keys import STORE
 from mock_server.limits import add_limit_options, limit_settings
 from mock_server.persistence import StateFileError, load_state_file, write_state_file
 from mock_server.resources import demo_fixture_path
-from mock_server.rules import BEARER_TOKEN_PATTERN
 from mock_server.server import serve_until_signalled
 from mock_server.store import DeploymentStore
 from mock_server.warm_up import start_warm_up
@@ -44,7 +43,7 @@ def _token_option(value: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"expected TOKEN=WORKSPACE, got {value!r}")
     if not value.isprintable():  # control characters, or bytes that are not UTF-8
         raise argparse.ArgumentTypeError(f"TOKEN=WORKSPACE must be printable text, got {value!r}")
-    if not re.fullmatch(BEARER_TOKEN_PATTERN, token):
+    if token_problem(token):
         raise argparse.ArgumentTypeError(f"in TOKEN=WORKSPACE, TOKEN must be {TOKEN_RULE}")
     problem = workspace_name_problem(workspace)
     if problem:
