@@ -9,8 +9,6 @@ generated document, good or broken in one or more places, is given to both.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -214,26 +212,6 @@ def test_yaml_anchors_are_read_and_shared_not_copied() -> None:
     text = dump_yaml(export_document(build_store(document)))
     assert "&id" not in text and "*id" not in text
     assert text.count("uri: http://x") == 2
-
-
-def test_starting_with_a_good_seed_imports_no_pydantic() -> None:
-    """A third of the cold start was pydantic: a good seed must not need it."""
-    script = """
-        import sys
-        from mock_server.app import create_app
-        from mock_server.cli import load_seed
-        from mock_server.config import MockSettings
-        create_app(MockSettings(seed=load_seed(None, [("extra-token", "extra")])))
-        print(sorted(name for name in sys.modules if name.split(".")[0] == "pydantic"))
-    """
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert result.stdout.strip() == "[]"
 
 
 def test_repeated_init_texts_are_stored_once() -> None:

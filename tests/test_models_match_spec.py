@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from mock_server.errors import ValidationFailed
 from mock_server.models import Deployment, DeploymentPayload, ErrorEnvelope
-from mock_server.resources import spec_path
+from mock_server.resources import spec_document, spec_path
 from mock_server.rules import DEPLOYMENT_KEY_PATTERN, PAYLOAD_FIELDS, PYTHON_CLASS_PATH_PATTERN
 from mock_server.store import StoredDeployment
 from mock_server.validation import plainly_valid_payload, validate_payload
@@ -75,6 +75,11 @@ def test_payload_schema_matches_the_model() -> None:
     assert_same_object_schema(spec, model)
     assert spec["additionalProperties"] is False
     assert model["additionalProperties"] is False
+
+
+def test_the_served_spec_is_read_as_the_pure_python_parser_reads_it() -> None:
+    """The mock parses openapi.yaml with libyaml when it can: the same document."""
+    assert spec_document() == SPEC
 
 
 def test_payload_fields_are_all_required_and_in_spec_order() -> None:
