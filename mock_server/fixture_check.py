@@ -23,23 +23,13 @@ from mock_server.fixture_types import (
     token_problem,
     workspace_name_problem,
 )
-from mock_server.rules import deployment_key_match, python_class_path_match
+from mock_server.rules import PAYLOAD_FIELDS, payload_values_plainly_valid
 
 DOCUMENT_FIELDS = frozenset({"workspaces", "tokens", "deployments"})
 WORKSPACE_FIELDS = frozenset({"name", "disabled"})
 TOKEN_FIELDS = frozenset({"token", "workspace", "expires_at"})
-DEPLOYMENT_FIELDS = frozenset(
-    {
-        "workspace",
-        "deployment_key",
-        "registry_connector_class",
-        "registry_connector_init",
-        "server_proxy_class",
-        "server_proxy_init",
-        "deleted",
-    }
-)
-REQUIRED_DEPLOYMENT_FIELDS = DEPLOYMENT_FIELDS - {"deleted"}
+REQUIRED_DEPLOYMENT_FIELDS = frozenset({"workspace", *PAYLOAD_FIELDS})
+DEPLOYMENT_FIELDS = REQUIRED_DEPLOYMENT_FIELDS | {"deleted"}
 
 # How exported state files write an expiry (`export_document`): UTC, ISO 8601.
 _exported_expiry = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00").fullmatch
@@ -135,18 +125,9 @@ def _deployment(entry: Any) -> FixtureDeployment:
         DEPLOYMENT_FIELDS
     ):
         raise _LeaveToSchema
-    key = _text(entry, "deployment_key")
-    registry_class = _text(entry, "registry_connector_class")
-    server_class = _text(entry, "server_proxy_class")
-    if not (
-        deployment_key_match(key)
-        and python_class_path_match(registry_class)
-        and python_class_path_match(server_class)
-    ):
+    if not payload_values_plainly_valid(entry):
         raise _LeaveToSchema
     registry_init, server_init = entry["registry_connector_init"], entry["server_proxy_init"]
-    if type(registry_init) is not dict or type(server_init) is not dict:
-        raise _LeaveToSchema
     if json_problem(registry_init, depth=2) or json_problem(server_init, depth=2):
         raise _LeaveToSchema
     _share_repeated_texts(registry_init)
@@ -154,10 +135,10 @@ def _deployment(entry: Any) -> FixtureDeployment:
     return FixtureDeployment(
         # One copy of each name: deployments repeat them (~300 bytes saved per deployment).
         workspace=sys.intern(_text(entry, "workspace")),
-        deployment_key=key,
-        registry_connector_class=sys.intern(registry_class),
+        deployment_key=entry["deployment_key"],
+        registry_connector_class=sys.intern(entry["registry_connector_class"]),
         registry_connector_init=registry_init,
-        server_proxy_class=sys.intern(server_class),
+        server_proxy_class=sys.intern(entry["server_proxy_class"]),
         server_proxy_init=server_init,
         deleted=_flag(entry, "deleted"),
     )

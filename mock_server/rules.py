@@ -7,6 +7,8 @@ need no pydantic: importing it and building models is a third of the mock's cold
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 DEPLOYMENT_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 PYTHON_CLASS_PATH_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
@@ -27,5 +29,22 @@ PAYLOAD_FIELDS: tuple[str, ...] = (
 )
 """DeploymentPayload's fields in the spec's order (a test keeps this equal to the model)."""
 
-deployment_key_match = re.compile(DEPLOYMENT_KEY_PATTERN).fullmatch
-python_class_path_match = re.compile(PYTHON_CLASS_PATH_PATTERN).fullmatch
+_deployment_key_match = re.compile(DEPLOYMENT_KEY_PATTERN).fullmatch
+_class_path_match = re.compile(PYTHON_CLASS_PATH_PATTERN).fullmatch
+
+
+def payload_values_plainly_valid(values: Mapping[str, Any]) -> bool:
+    """The five payload fields in `values` have the spec's types and patterns (the plain check
+    of a create body and of a seed's deployment; pydantic judges whatever fails it)."""
+    key = values["deployment_key"]
+    registry_class, server_class = values["registry_connector_class"], values["server_proxy_class"]
+    return (
+        type(key) is str
+        and _deployment_key_match(key) is not None
+        and type(registry_class) is str
+        and _class_path_match(registry_class) is not None
+        and type(server_class) is str
+        and _class_path_match(server_class) is not None
+        and type(values["registry_connector_init"]) is dict
+        and type(values["server_proxy_init"]) is dict
+    )

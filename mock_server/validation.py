@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from mock_server.errors import ValidationFailed
-from mock_server.rules import PAYLOAD_FIELDS, deployment_key_match, python_class_path_match
+from mock_server.rules import PAYLOAD_FIELDS, payload_values_plainly_valid
 
 _PAYLOAD_FIELD_SET = frozenset(PAYLOAD_FIELDS)
 
@@ -53,20 +53,7 @@ def validate_payload(data: Any) -> dict[str, Any]:
 
 def plainly_valid_payload(data: dict[str, Any]) -> bool:
     """Exactly the five fields, with the types and patterns of the spec (decoded JSON only)."""
-    if data.keys() != _PAYLOAD_FIELD_SET:
-        return False
-    key = data["deployment_key"]
-    registry_class, server_class = data["registry_connector_class"], data["server_proxy_class"]
-    return (
-        type(key) is str
-        and deployment_key_match(key) is not None
-        and type(registry_class) is str
-        and python_class_path_match(registry_class) is not None
-        and type(server_class) is str
-        and python_class_path_match(server_class) is not None
-        and type(data["registry_connector_init"]) is dict
-        and type(data["server_proxy_init"]) is dict
-    )
+    return data.keys() == _PAYLOAD_FIELD_SET and payload_values_plainly_valid(data)
 
 
 @cache
