@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from mock_server.resources import spec_example
+from mock_server.contract.spec import spec_example
 
 COLLECTION = "/api/deployment"
 DEMO_TOKEN = "dev-token"  # fixtures/demo.yaml: my-workspace

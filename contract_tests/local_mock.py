@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mock_server import MockSettings, create_app
-from mock_server.fixtures import parse_document
-from mock_server.server import BackgroundServer
+from mock_server.http.server import BackgroundServer
+from mock_server.state.fixtures import parse_document
 
 OWNER_WORKSPACE = "contract-suite"
 OTHER_WORKSPACE = "contract-suite-other"

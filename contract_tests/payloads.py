@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from mock_server.resources import spec_example
+from mock_server.contract.spec import spec_example
 
 
 def _payload_without_key(example: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from schemathesis.config import SchemathesisConfig
 from contract_tests.client import REQUEST_TIMEOUT_SECONDS
 from contract_tests.keys import is_valid_key
 from contract_tests.run import OTHER, OWNER, ContractRun, current
-from mock_server.resources import spec_path
+from mock_server.contract.spec import spec_path
 
 RUN_MARKER = "x-tango-contract-run"
 UNSAFE_ON_COLLECTION = ("DELETE", "PUT", "PATCH")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mock_server.app import create_app
-    from mock_server.config import MockSettings
+    from mock_server.settings import MockSettings
 
 __all__ = ["MockSettings", "__version__", "create_app"]
 __version__ = "0.1.0"
@@ -20,7 +20,7 @@ def __getattr__(name: str) -> Any:
 
         return create_app
     if name == "MockSettings":
-        from mock_server.config import MockSettings
+        from mock_server.settings import MockSettings
 
         return MockSettings
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mock_server import admin, deployments, docs_page, persistence, spec_routes
-from mock_server.config import MockSettings
-from mock_server.cors import cors_policy
-from mock_server.edge import edge_middleware
-from mock_server.faults import FaultBook
-from mock_server.fixtures import build_store
-from mock_server.journal import RequestJournal
-from mock_server.keys import FAULTS, JOURNAL, SETTINGS, STORE
-from mock_server.limits import handler_options
+from mock_server.admin import routes as admin
+from mock_server.http import docs as docs_page
+from mock_server.http import operations as deployments
+from mock_server.http import spec_routes, state_file
+from mock_server.http.cors import cors_policy
+from mock_server.http.keys import FAULTS, JOURNAL, SETTINGS, STORE
+from mock_server.http.limits import handler_options
+from mock_server.http.middleware import edge_middleware
+from mock_server.settings import MockSettings
+from mock_server.state.faults import FaultBook
+from mock_server.state.fixtures import build_store
+from mock_server.state.journal import RequestJournal
 
 
 def create_app(settings: MockSettings | None = None) -> web.Application:
@@ -37,7 +40,7 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     app[STORE] = build_store(
         start, max_deployments_per_workspace=settings.max_deployments_per_workspace
     )
-    persistence.setup(app)
+    state_file.setup(app)
     deployments.add_routes(app)
     spec_routes.add_routes(app)
     docs_page.add_routes(app)

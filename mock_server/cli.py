@@ -11,28 +11,36 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mock_server import __version__
-from mock_server.admin import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER, AdminDecision, decide_admin
+from mock_server.admin.routes import (
+    ADMIN_TOKEN_ENV,
+    ADMIN_TOKEN_HEADER,
+    AdminDecision,
+    decide_admin,
+)
 from mock_server.app import create_app
-from mock_server.config import MockSettings
-from mock_server.cors import normalise_origin
-from mock_server.event_loop import EVENT_LOOP_CHOICES, EventLoopUnavailable, loop_factory
-from mock_server.fixture_types import (
+from mock_server.contract.spec import demo_fixture_path
+from mock_server.http.cors import normalise_origin
+from mock_server.http.keys import STORE
+from mock_server.http.limits import add_limit_options, limit_settings
+from mock_server.http.server import serve_until_signalled
+from mock_server.runtime import (
+    EVENT_LOOP_CHOICES,
+    EventLoopUnavailable,
+    freeze_startup_and_slow_collections,
+    loop_factory,
+)
+from mock_server.settings import MockSettings
+from mock_server.state.fixture_types import (
     TOKEN_RULE,
     FixtureDocument,
     FixtureError,
     token_problem,
     workspace_name_problem,
 )
-from mock_server.fixtures import load_fixture_file, merge_documents, with_extra_tokens
-from mock_server.gc_policy import freeze_startup_and_slow_collections
-from mock_server.journal import DEFAULT_JOURNAL_SIZE
-from mock_server.keys import STORE
-from mock_server.limits import add_limit_options, limit_settings
-from mock_server.persistence import StateFileError, load_state_file, write_state_file
-from mock_server.resources import demo_fixture_path
-from mock_server.server import serve_until_signalled
-from mock_server.store import DeploymentStore
-from mock_server.warm_up import start_warm_up
+from mock_server.state.fixtures import load_fixture_file, merge_documents, with_extra_tokens
+from mock_server.state.journal import DEFAULT_JOURNAL_SIZE
+from mock_server.state.persistence import StateFileError, load_state_file, write_state_file
+from mock_server.state.store import DeploymentStore
 
 EXIT_USAGE = 2
 
@@ -233,7 +241,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def announce(url: str) -> None:
         print(format_banner(url, app[STORE], admin=admin), flush=True)
-        start_warm_up()
 
     try:
         loop_name, new_loop = loop_factory(args.event_loop)

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 import pytest
 
 if TYPE_CHECKING:
-    from mock_server.config import MockSettings
+    from mock_server.settings import MockSettings
 
 TEST_WORKSPACE = "test-workspace"
 TEST_TOKEN = "test-token"
@@ -260,7 +260,7 @@ class TangoMock:
 
 def default_settings() -> MockSettings:
     """What `tango_mock_settings` gives: an empty mock (the two test workspaces are added)."""
-    from mock_server.config import MockSettings
+    from mock_server.settings import MockSettings
 
     return MockSettings()
 
@@ -281,8 +281,8 @@ def tango_mock_server(tango_mock_settings: MockSettings) -> Iterator[TangoMock]:
     from dataclasses import replace
 
     from mock_server.app import create_app
-    from mock_server.fixtures import with_extra_tokens
-    from mock_server.server import BackgroundServer
+    from mock_server.http.server import BackgroundServer
+    from mock_server.state.fixtures import with_extra_tokens
 
     if not tango_mock_settings.admin_enabled:
         raise pytest.UsageError("tango_mock needs the admin API: admin_enabled must stay True")

@@ -9,9 +9,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
-from mock_server.fixture_types import FixtureDocument
-from mock_server.fixtures import parse_document
-from mock_server.resources import spec_example
+from mock_server.contract.spec import spec_example
+from mock_server.state.fixture_types import FixtureDocument
+from mock_server.state.fixtures import parse_document
 
 TOKEN = "t1"
 OTHER_TOKEN = "t2"

@@ -9,10 +9,10 @@ import yaml
 from aiohttp import web
 
 from mock_server import MockSettings, create_app
-from mock_server.admin import ADMIN_PREFIX, decide_admin, is_loopback_host
+from mock_server.admin.routes import ADMIN_PREFIX, decide_admin, is_loopback_host
 from mock_server.cli import build_parser, format_banner
-from mock_server.fixtures import build_store
-from mock_server.resources import admin_spec_path
+from mock_server.contract.spec import admin_spec_path
+from mock_server.state.fixtures import build_store
 from tests.conftest import AiohttpClient, auth, seed_document
 from tests.envelope import assert_error
 

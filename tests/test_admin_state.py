@@ -11,9 +11,9 @@ import yaml
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
-from mock_server.fixtures import build_store, export_document
-from mock_server.keys import STATE_FILE
-from mock_server.persistence import StateFile, load_state_file
+from mock_server.http.keys import STATE_FILE
+from mock_server.state.fixtures import build_store, export_document
+from mock_server.state.persistence import StateFile, load_state_file
 from tests.conftest import MLFLOW_PAYLOAD, OTHER_TOKEN, AiohttpClient, auth, seed_document
 from tests.envelope import assert_error
 
@@ -32,7 +32,7 @@ def seed_with_deployments() -> Any:
 
 @pytest.fixture
 def settings() -> MockSettings:
-    from mock_server.fixtures import parse_document
+    from mock_server.state.fixtures import parse_document
 
     return MockSettings(seed=parse_document(seed_with_deployments(), source="test"))
 

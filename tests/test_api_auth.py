@@ -10,9 +10,9 @@ from aiohttp.test_utils import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server.auth import authenticate
-from mock_server.fixtures import build_store, parse_document
-from mock_server.rules import BEARER_TOKEN_PATTERN
+from mock_server.contract.rules import BEARER_TOKEN_PATTERN
+from mock_server.http.auth import authenticate
+from mock_server.state.fixtures import build_store, parse_document
 from tests.conftest import (
     DISABLED_TOKEN,
     EXPIRED_TOKEN,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from mock_server.config import ONE_MIB
-from mock_server.rules import MAX_JSON_DEPTH
+from mock_server.contract.rules import MAX_JSON_DEPTH
+from mock_server.settings import ONE_MIB
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD, OTHER_TOKEN, auth
 from tests.envelope import assert_error
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 
-from mock_server.keys import STORE
-from mock_server.resources import spec_path
+from mock_server.contract.spec import spec_path
+from mock_server.http.keys import STORE
 from tests.conftest import MLFLOW_PAYLOAD, auth
 from tests.envelope import assert_error
 

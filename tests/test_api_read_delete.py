@@ -171,7 +171,7 @@ async def test_several_tokens_share_their_workspace(
     aiohttp_client: Any,
 ) -> None:
     from mock_server import MockSettings, create_app
-    from mock_server.fixtures import parse_document
+    from mock_server.state.fixtures import parse_document
 
     seed = parse_document(
         {

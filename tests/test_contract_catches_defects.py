@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from mock_server.server import BackgroundServer
+from mock_server.http.server import BackgroundServer
 from tests.defects.catalogue import BY_NAME, DEFECTS, Defect, Kind
 from tests.defects.probe import Api
 from tests.defects.runs import CORRECT, Target, suite_run

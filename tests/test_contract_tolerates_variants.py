@@ -13,8 +13,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from mock_server.keys import STORE
-from mock_server.server import BackgroundServer
+from mock_server.http.keys import STORE
+from mock_server.http.server import BackgroundServer
 from tests.defects.probe import COLLECTION, Api
 from tests.defects.runs import CORRECT, RESPELLED, TOLERATED, Target, app_after_run, suite_run
 from tests.defects.servers import correct_app

@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
 from mock_server.cli import build_parser
-from mock_server.cors import normalise_origin
-from mock_server.server import BackgroundServer
+from mock_server.http.cors import normalise_origin
+from mock_server.http.server import BackgroundServer
 from tests.conftest import MLFLOW_PAYLOAD, TOKEN, AiohttpClient, auth, seed_document
 from tests.headless_chromium import load_page
 

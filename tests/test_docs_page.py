@@ -16,10 +16,10 @@ import pytest
 import requests
 
 from mock_server import MockSettings, create_app
-from mock_server.deployments import OPERATIONS
-from mock_server.docs_page import ASSETS, STATIC_DIR
-from mock_server.resources import spec_document
-from mock_server.server import BackgroundServer
+from mock_server.contract.spec import spec_document
+from mock_server.http.docs import ASSETS, STATIC_DIR
+from mock_server.http.operations import OPERATIONS
+from mock_server.http.server import BackgroundServer
 from tests.conftest import seed_document
 from tests.headless_chromium import BrowserRun, load_page
 

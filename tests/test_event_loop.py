@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mock_server.event_loop import EventLoopUnavailable, loop_factory
+from mock_server.runtime import EventLoopUnavailable, loop_factory
 
 
 def test_asyncio_is_always_the_standard_loop() -> None:

@@ -17,8 +17,10 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 
-from mock_server.fixture_types import FixtureDocument, FixtureError
-from mock_server.fixtures import (
+from mock_server.contract.rules import MAX_JSON_DEPTH
+from mock_server.http.responses import dump_json
+from mock_server.state.fixture_types import FixtureDocument, FixtureError
+from mock_server.state.fixtures import (
     build_store,
     export_document,
     load_fixture_file,
@@ -26,9 +28,7 @@ from mock_server.fixtures import (
     parse_yaml,
     with_extra_tokens,
 )
-from mock_server.responses import dump_json
-from mock_server.rules import MAX_JSON_DEPTH
-from mock_server.store import DeploymentStore, StoredDeployment
+from mock_server.state.store import DeploymentStore, StoredDeployment
 from tests.conftest import MLFLOW_PAYLOAD, auth
 
 
@@ -108,8 +108,8 @@ async def test_lone_surrogates_and_deep_nesting_are_still_400(
 
 
 def test_a_utf8_bom_gets_the_same_message_as_before() -> None:
-    from mock_server.errors import InvalidJson
-    from mock_server.request_body import decode_json
+    from mock_server.contract.errors import InvalidJson
+    from mock_server.http.request_body import decode_json
 
     with pytest.raises(InvalidJson, match="Unexpected UTF-8 BOM"):
         decode_json("\ufeff{}".encode())

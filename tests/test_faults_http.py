@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
-from mock_server.keys import FAULTS
+from mock_server.http.keys import FAULTS
 from tests.conftest import MLFLOW_PAYLOAD, OTHER_TOKEN, AiohttpClient, auth, seed_document
 from tests.envelope import assert_error
 

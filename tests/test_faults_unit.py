@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from mock_server.fault_input import FaultRuleInput
-from mock_server.faults import (
+from mock_server.state.faults import (
     MAX_DELAY_MS,
     NO_PREFERENCE,
     FaultBook,
+    FaultRuleInput,
     InvalidPreference,
     Preference,
     TooManyRules,

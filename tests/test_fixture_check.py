@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.fixture_check import quick_document
-from mock_server.fixture_schema import validate_document
-from mock_server.fixture_types import FixtureDocument, FixtureError
-from mock_server.fixtures import build_store, dump_yaml, export_document, parse_yaml
-from mock_server.resources import demo_fixture_path
+from mock_server.contract.spec import demo_fixture_path
+from mock_server.state.fixture_check import quick_document
+from mock_server.state.fixture_schema import validate_document
+from mock_server.state.fixture_types import FixtureDocument, FixtureError
+from mock_server.state.fixtures import build_store, dump_yaml, export_document, parse_yaml
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 
 

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from mock_server import fixtures
-from mock_server.fixture_types import FixtureDocument, FixtureError
-from mock_server.fixtures import (
+from mock_server.contract.rules import MAX_JSON_DEPTH
+from mock_server.contract.spec import demo_fixture_path
+from mock_server.state import fixtures
+from mock_server.state.fixture_types import FixtureDocument, FixtureError
+from mock_server.state.fixtures import (
     build_store,
     export_document,
     load_fixture_file,
@@ -21,9 +23,7 @@ from mock_server.fixtures import (
     parse_yaml,
     with_extra_tokens,
 )
-from mock_server.resources import demo_fixture_path
-from mock_server.rules import MAX_JSON_DEPTH
-from mock_server.store import TokenGrant
+from mock_server.state.store import TokenGrant
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 
 SOURCE = "team.yaml"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mock_server.gc_policy import FreezeAfterSlowCollections, freeze_startup_and_slow_collections
+from mock_server.runtime import FreezeAfterSlowCollections, freeze_startup_and_slow_collections
 
 
 @pytest.fixture

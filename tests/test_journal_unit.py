@@ -9,7 +9,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from mock_server.journal import (
+from mock_server.state.journal import (
     JOURNAL_BODY_LIMIT,
     JournalEntry,
     RequestJournal,

@@ -17,12 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from mock_server.errors import ValidationFailed
-from mock_server.models import Deployment, DeploymentPayload, ErrorEnvelope
-from mock_server.resources import spec_document, spec_path
-from mock_server.rules import DEPLOYMENT_KEY_PATTERN, PAYLOAD_FIELDS, PYTHON_CLASS_PATH_PATTERN
-from mock_server.store import StoredDeployment
-from mock_server.validation import plainly_valid_payload, validate_payload
+from mock_server.contract.errors import ValidationFailed
+from mock_server.contract.models import Deployment, DeploymentPayload, ErrorEnvelope
+from mock_server.contract.rules import (
+    DEPLOYMENT_KEY_PATTERN,
+    PAYLOAD_FIELDS,
+    PYTHON_CLASS_PATH_PATTERN,
+)
+from mock_server.contract.spec import spec_document, spec_path
+from mock_server.contract.validation import plainly_valid_payload, validate_payload
+from mock_server.state.store import StoredDeployment
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 
 # Keywords that constrain a value; descriptions, titles and examples do not.

@@ -81,8 +81,8 @@ def test_wheel_carries_the_contract_and_the_demo_fixture(wheel: Path) -> None:
 def test_installed_package_serves_its_own_copies(unpacked_wheel: Path, tmp_path: Path) -> None:
     """Imported from the unpacked wheel, with the repository nowhere on the path or in cwd."""
     probe = (
-        "import json, mock_server, mock_server.resources as r\n"
-        "from mock_server.fixtures import load_fixture_file\n"
+        "import json, mock_server, mock_server.contract.spec as r\n"
+        "from mock_server.state.fixtures import load_fixture_file\n"
         "demo = load_fixture_file(r.demo_fixture_path())\n"
         "print(json.dumps({'package': mock_server.__file__, 'spec': str(r.spec_path()),\n"
         "  'demo': str(r.demo_fixture_path()), 'title': r.spec_document()['info']['title'],\n"

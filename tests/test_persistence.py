@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 
 from mock_server import MockSettings, create_app
 from mock_server.cli import main
-from mock_server.fixtures import (
+from mock_server.http.keys import STATE_FILE, STORE
+from mock_server.state.fixtures import (
     export_document,
     load_fixture_file,
     parse_document,
     parse_yaml,
     populate,
 )
-from mock_server.keys import STATE_FILE, STORE
-from mock_server.persistence import (
+from mock_server.state.persistence import (
     Snapshot,
     StateEncoder,
     StateFile,
@@ -35,7 +35,7 @@ from mock_server.persistence import (
     load_state_file,
     write_atomically,
 )
-from mock_server.store import DeploymentStore, StoredDeployment, TokenGrant
+from mock_server.state.store import DeploymentStore, StoredDeployment, TokenGrant
 from tests.conftest import MLFLOW_PAYLOAD, AiohttpClient, auth, seed_document
 
 ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -446,7 +446,7 @@ def test_the_cli_stops_when_the_state_file_cannot_be_written(
     def read_only(path: Path, data: bytes) -> None:
         raise EROFS
 
-    monkeypatch.setattr("mock_server.persistence.write_atomically", read_only)
+    monkeypatch.setattr("mock_server.state.persistence.write_atomically", read_only)
     target = tmp_path / "state.yaml"
     assert main(["--port", "0", "--state-file", str(target)]) == 2
     error = capsys.readouterr().err

@@ -18,8 +18,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
-from mock_server.keys import STORE
-from mock_server.persistence import write_state_file
+from mock_server.http.keys import STORE
+from mock_server.state.persistence import write_state_file
 from tests.conftest import MLFLOW_PAYLOAD, AiohttpClient, auth, seed_document
 
 DISK_BYTES = 256 * 1024

@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import requests
 
-from mock_server.fixtures import load_fixture_file
+from mock_server.state.fixtures import load_fixture_file
 from tests.cli_process import MockProcess, python_module_command
 from tests.conftest import MLFLOW_PAYLOAD
 

@@ -20,7 +20,7 @@ import requests
 
 from mock_server import MockSettings, create_app
 from mock_server import pytest_plugin as plugin_module
-from mock_server.fixtures import parse_document
+from mock_server.http.server import BackgroundServer
 from mock_server.pytest_plugin import (
     OTHER_WORKSPACE,
     TEST_WORKSPACE,
@@ -28,7 +28,7 @@ from mock_server.pytest_plugin import (
     TangoMockError,
     with_test_tokens,
 )
-from mock_server.server import BackgroundServer
+from mock_server.state.fixtures import parse_document
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 
 pytest_plugins = ["pytester"]

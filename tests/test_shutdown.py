@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_server.fixtures import load_fixture_file
+from mock_server.state.fixtures import load_fixture_file
 from tests.cli_process import MockProcess, python_module_command
 from tests.conftest import MLFLOW_PAYLOAD
 
@@ -22,7 +22,7 @@ PAYLOAD = {**MLFLOW_PAYLOAD, "deployment_key": "created-during-shutdown"}
 SLOW_DISK_LAUNCHER = """
 import sys, time
 from pathlib import Path
-import mock_server.persistence as persistence
+import mock_server.state.persistence as persistence
 from mock_server.cli import main
 
 marker, real_write, calls = Path(sys.argv[1]), persistence.write_atomically, []

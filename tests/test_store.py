@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mock_server.errors import Conflict, NotFound, QuotaExceeded
-from mock_server.store import (
+from mock_server.contract.errors import Conflict, NotFound, QuotaExceeded
+from mock_server.state.store import (
     LISTING_CACHE_MAX_BYTES,
     DeploymentStore,
     StoredDeployment,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from mock_server.server import serve_until_signalled
+from mock_server.http.server import serve_until_signalled
 from tests.defects.catalogue import BY_NAME
 from tests.defects.runs import CORRECT_VARIANTS, build
 from tests.defects.servers import OTHER_TOKEN, TOKEN

@@ -16,15 +16,15 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from mock_server.auth import authenticate
-from mock_server.deployments import COLLECTION_PATH
-from mock_server.errors import Conflict, InvalidJson, NotFound, ValidationFailed
-from mock_server.keys import SETTINGS, STORE, WORKSPACE
-from mock_server.request_body import read_json
-from mock_server.responses import dump_json, json_response
-from mock_server.rules import PAYLOAD_FIELDS
-from mock_server.store import DeploymentStore, StoredDeployment
-from mock_server.validation import validate_payload
+from mock_server.contract.errors import Conflict, InvalidJson, NotFound, ValidationFailed
+from mock_server.contract.rules import PAYLOAD_FIELDS
+from mock_server.contract.validation import validate_payload
+from mock_server.http.auth import authenticate
+from mock_server.http.keys import SETTINGS, STORE, WORKSPACE
+from mock_server.http.operations import COLLECTION_PATH
+from mock_server.http.request_body import read_json
+from mock_server.http.responses import dump_json, json_response
+from mock_server.state.store import DeploymentStore, StoredDeployment
 from tests.defects.planting import (
     Depth,
     NoContentWithBody,

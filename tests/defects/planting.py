@@ -13,10 +13,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from mock_server.deployments import OPERATIONS
-from mock_server.gate import bearer_workspace
-from mock_server.keys import STORE, WORKSPACE
-from mock_server.responses import dump_json
+from mock_server.http.guard import bearer_workspace
+from mock_server.http.keys import STORE, WORKSPACE
+from mock_server.http.operations import OPERATIONS
+from mock_server.http.responses import dump_json
 
 JSON = "application/json"
 

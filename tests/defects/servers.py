@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from mock_server import MockSettings, create_app
-from mock_server.fixture_types import FixtureDocument
-from mock_server.fixtures import parse_document
+from mock_server.state.fixture_types import FixtureDocument
+from mock_server.state.fixtures import parse_document
 
 TOKEN = "defects-main-token"
 OTHER_TOKEN = "defects-other-token"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from mock_server.server import BackgroundServer
+from mock_server.http.server import BackgroundServer
 from tests.defects.servers import OTHER_TOKEN, TOKEN
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -9,10 +9,10 @@ from dataclasses import replace
 from typing import Any
 
 from mock_server import MockSettings, create_app
-from mock_server.fixtures import build_store, export_document, parse_document
-from mock_server.keys import STORE
-from mock_server.server import BackgroundServer
-from mock_server.store import DeploymentStore
+from mock_server.http.keys import STORE
+from mock_server.http.server import BackgroundServer
+from mock_server.state.fixtures import build_store, export_document, parse_document
+from mock_server.state.store import DeploymentStore
 from tests.conftest import MLFLOW_PAYLOAD, seed_document
 from tests.hardening.rawhttp import RawResponse
 

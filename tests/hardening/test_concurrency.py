@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mock_server.persistence import load_state_file
+from mock_server.state.persistence import load_state_file
 from tests.conftest import MLFLOW_PAYLOAD
 from tests.hardening.support import (
     LIVE_KEY,

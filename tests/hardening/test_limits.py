@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from mock_server.cli import build_parser
-from mock_server.limits import limit_settings
+from mock_server.http.limits import limit_settings
 from tests.conftest import MLFLOW_PAYLOAD
 from tests.hardening.rawhttp import exchange, read_response, request_bytes
 from tests.hardening.support import LiveMock, assert_envelope, hardening_settings

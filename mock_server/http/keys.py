@@ -1,0 +1,25 @@
+"""Typed app and request state keys, in one module that imports nothing else from the app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from mock_server.settings import MockSettings
+    from mock_server.state.faults import FaultBook
+    from mock_server.state.journal import RequestJournal
+    from mock_server.state.persistence import StateFile
+    from mock_server.state.store import DeploymentStore, Workspace
+
+SETTINGS: web.AppKey[MockSettings] = web.AppKey("settings")
+STORE: web.AppKey[DeploymentStore] = web.AppKey("store")
+STATE_FILE: web.AppKey[StateFile] = web.AppKey("state_file")
+JOURNAL: web.AppKey[RequestJournal] = web.AppKey("journal")
+FAULTS: web.AppKey[FaultBook] = web.AppKey("faults")
+
+# Per-request value set by the auth middleware for TANGO operations.
+WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")
+# Per-request value for the journal: the body once something read it.
+RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body")

@@ -1,0 +1,71 @@
+"""HTTP handlers of the four TANGO operations: parse, call the store, serialise. Nothing else.
+
+Route names are the spec's operationIds; the gate (`gate.py`) has already put the token's
+workspace in `request[WORKSPACE]`.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mock_server.contract.validation import validate_payload
+from mock_server.http.guard import guarded
+from mock_server.http.keys import FAULTS, SETTINGS, STORE, WORKSPACE
+from mock_server.http.request_body import read_json
+from mock_server.http.responses import json_array_response, json_bytes_response
+from mock_server.http.state_file import save_state
+
+COLLECTION_PATH = "/api/deployment"
+ITEM_PATH = "/api/deployment/{deploymentKey}"
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")  # RFC 3986 unreserved characters
+OPERATIONS = {
+    "createDeployment": ("POST", COLLECTION_PATH),
+    "listDeployments": ("GET", COLLECTION_PATH),
+    "getDeployment": ("GET", ITEM_PATH),
+    "deleteDeployment": ("DELETE", ITEM_PATH),
+}
+
+
+def operation_handlers(app: web.Application) -> dict[str, Handler]:
+    """The four handlers, bound to this app's store and settings (no lookups per request)."""
+    store, max_body_bytes = app[STORE], app[SETTINGS].max_body_bytes
+
+    async def create_deployment(request: web.Request) -> web.Response:
+        payload = validate_payload(await read_json(request, limit=max_body_bytes))
+        workspace = request[WORKSPACE].name
+        record = store.create(workspace, payload)
+        await save_state(app, undo=lambda: store.discard(workspace, record.deployment_key))
+        key = record.deployment_key  # a valid key holds only URL-safe characters: quote() is rare
+        location = f"{COLLECTION_PATH}/{key if _URL_SAFE.fullmatch(key) else quote(key, safe='')}"
+        return json_array_response([record.api_json()], status=201, headers={"Location": location})
+
+    async def list_deployments(request: web.Request) -> web.Response:
+        return json_bytes_response(store.list_json(request[WORKSPACE].name))
+
+    async def get_deployment(request: web.Request) -> web.Response:
+        record = store.get(request[WORKSPACE].name, request.match_info["deploymentKey"])
+        return json_array_response([record.api_json()])
+
+    async def delete_deployment(request: web.Request) -> web.Response:
+        record = store.delete(request[WORKSPACE].name, request.match_info["deploymentKey"])
+        await save_state(app, undo=lambda: store.undelete(record))
+        return web.Response(status=204)
+
+    return {
+        "createDeployment": create_deployment,
+        "listDeployments": list_deployments,
+        "getDeployment": get_deployment,
+        "deleteDeployment": delete_deployment,
+    }
+
+
+def add_routes(app: web.Application) -> None:
+    """The operations under their operationIds, each behind the gate (no implicit HEAD)."""
+    handlers = operation_handlers(app)
+    for name, (method, path) in OPERATIONS.items():
+        handler = guarded(handlers[name], store=app[STORE], faults=app[FAULTS])
+        app.router.add_route(method, path, handler, name=name)

@@ -1,0 +1,39 @@
+"""Settings of one mock app: what `create_app` and the CLI share. Immutable once built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mock_server.state.fixture_types import FixtureDocument
+from mock_server.state.journal import DEFAULT_JOURNAL_SIZE
+from mock_server.state.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+
+ONE_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class MockSettings:
+    """Everything that shapes a mock app; defaults are the documented limits."""
+
+    seed: FixtureDocument = field(default_factory=FixtureDocument)
+    max_body_bytes: int = ONE_MIB
+    max_deployments_per_workspace: int = DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+    # Process protection (RELIABILITY.md): the request line plus headers, in bytes (431 over it);
+    # seconds a client has for its headers, then for its body (408), and idle keep-alive;
+    # open connections at once (503 beyond).
+    max_header_bytes: int = 32 * 1024
+    client_timeout: float = 15.0
+    max_connections: int = 1024
+    # --cors-origin: browser origins allowed to call the mock (`*`: any); empty: CORS off.
+    cors_origins: tuple[str, ...] = ()
+    # --state-file: every change is written there; `initial_state` (what the file held at
+    # start) replaces `seed` as the starting state, while `seed` stays what a reset restores.
+    state_file: Path | None = None
+    initial_state: FixtureDocument | None = None
+    # Admin API and request journal (README "Admin API, faults and the request journal"):
+    # --journal-size entries kept (0: no journal); --no-admin / a non-loopback host without
+    # --admin-token turn /_mock off; with an admin token every admin call must send it.
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    admin_enabled: bool = True
+    admin_token: str | None = None

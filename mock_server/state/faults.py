@@ -1,0 +1,217 @@
+"""Fault injection rules and the `Prefer` header: which request gets a delay or a canned answer.
+
+Plain Python, no HTTP (`http/faults.py` applies what this module decides). With no
+rules, `FaultBook.take` returns at once, so an idle fault book costs nothing per request.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mock_server.contract.errors import ValidationFailed
+
+# No injected delay may exceed this: a forgotten `delay=600000` must not hang a test suite.
+MAX_DELAY_MS = 60_000
+# Every API request scans the rules: a runaway test adding rules must not slow it unboundedly.
+MAX_FAULT_RULES = 1000
+NO_BODY_STATUSES = frozenset({204, 205, 304})
+
+
+class FaultRuleInput(BaseModel):
+    """Which requests (method, path glob, workspace) get what (status, body, delay)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    method: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,16}$")
+    path: str = Field(min_length=1, max_length=2048, pattern=r"^[/*]")
+    status: int | None = Field(default=None, ge=200, le=599)
+    body: Any = None
+    delay_ms: int | None = Field(default=None, ge=0, le=MAX_DELAY_MS)
+    times: int | None = Field(default=None, ge=1)
+    probability: float | None = Field(default=None, ge=0, le=1)
+    workspace: str | None = Field(default=None, min_length=1)
+    seed: int | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> FaultRuleInput:
+        if self.status is None and self.delay_ms is None:
+            raise ValueError("a rule needs a status, a delay_ms, or both")
+        if "body" in self.model_fields_set and self.status is None:
+            raise ValueError("a body needs a status")
+        if "body" in self.model_fields_set and self.status in NO_BODY_STATUSES:
+            raise ValueError(f"status {self.status} cannot carry a body")
+        return self
+
+
+def parse_fault_rule(data: Any) -> FaultRuleInput:
+    """The rule, or a 422 listing every field error."""
+    try:
+        return FaultRuleInput.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err["loc"]),
+                "message": err["msg"],
+                "type": err["type"],
+            }
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ValidationFailed("The fault rule is invalid.", extra={"errors": errors}) from None
+
+
+@dataclass(slots=True)
+class FaultRule:
+    """A stored rule; `times_left` None means it never expires."""
+
+    id: str
+    path: str
+    method: str | None = None
+    workspace: str | None = None
+    status: int | None = None
+    body: Any = None
+    has_body: bool = False
+    delay_ms: int | None = None
+    times_left: int | None = None
+    probability: float | None = None
+    seed: int | None = None
+    hits: int = 0
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def matches(self, method: str, path: str, workspace: str | None) -> bool:
+        return (
+            (self.method is None or self.method == method)
+            and (self.workspace is None or self.workspace == workspace)
+            and fnmatchcase(path, self.path)
+        )
+
+    def fires(self) -> bool:
+        """Whether a matching request gets the fault this time (the `probability` draw)."""
+        return self.probability is None or self.rng.random() < self.probability
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule as `GET /_mock/faults` shows it; `times` is what is left."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "method": self.method,
+            "path": self.path,
+            "workspace": self.workspace,
+            "status": self.status,
+            "delay_ms": self.delay_ms,
+            "times": self.times_left,
+            "probability": self.probability,
+            "seed": self.seed,
+            "hits": self.hits,
+        }
+        if self.has_body:
+            data["body"] = self.body
+        return data
+
+
+class TooManyRules(Exception):
+    """The fault book already holds `MAX_FAULT_RULES` rules."""
+
+
+class FaultBook:
+    """The active rules, checked in the order they were added; the first that fires wins."""
+
+    def __init__(self, *, max_rules: int = MAX_FAULT_RULES) -> None:
+        self.max_rules = max_rules
+        # The rules in force, oldest first. Changed in place, never replaced: the request path
+        # keeps a reference and tests it for emptiness (no call per request).
+        self.active: list[FaultRule] = []
+        self._next_id = 1
+
+    def add(self, spec: FaultRuleInput) -> FaultRule:
+        if len(self.active) >= self.max_rules:
+            raise TooManyRules(f"at most {self.max_rules} fault rules can be active at once")
+        rule = FaultRule(
+            id=f"fault-{self._next_id}",
+            path=spec.path,
+            method=spec.method.upper() if spec.method else None,
+            workspace=spec.workspace,
+            status=spec.status,
+            body=spec.body,
+            has_body="body" in spec.model_fields_set,
+            delay_ms=spec.delay_ms,
+            times_left=spec.times,
+            probability=spec.probability,
+            seed=spec.seed,
+            rng=random.Random(spec.seed),
+        )
+        self._next_id += 1
+        self.active.append(rule)
+        return rule
+
+    def rules(self) -> list[FaultRule]:
+        return list(self.active)
+
+    def remove(self, rule_id: str) -> bool:
+        """Drop one rule; False if there is none with this id."""
+        before = len(self.active)
+        self.active[:] = [rule for rule in self.active if rule.id != rule_id]
+        return len(self.active) != before
+
+    def clear(self, *, workspace: str | None = None) -> None:
+        """Drop every rule, or only the rules scoped to one workspace."""
+        if workspace is None:
+            self.active.clear()
+        else:
+            self.active[:] = [rule for rule in self.active if rule.workspace != workspace]
+
+    def take(self, method: str, path: str, workspace: str | None) -> FaultRule | None:
+        """The rule that applies to this request, if any; counts the hit and expires N-shots."""
+        if not self.active:
+            return None
+        for rule in self.active:
+            if rule.matches(method, path, workspace) and rule.fires():
+                rule.hits += 1
+                if rule.times_left is not None:
+                    rule.times_left -= 1
+                    if rule.times_left <= 0:
+                        self.active.remove(rule)
+                return rule
+        return None
+
+
+class InvalidPreference(ValueError):
+    """A `Prefer: code=...` or `delay=...` value the mock cannot honour."""
+
+
+@dataclass(slots=True, frozen=True)
+class Preference:
+    """What a request asked for through `Prefer` (RFC 7240): a status, a delay, or neither."""
+
+    code: int | None = None
+    delay_ms: int | None = None
+
+
+NO_PREFERENCE = Preference()
+
+
+def _bounded_int(name: str, raw: str, low: int, high: int) -> int:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or not low <= int(raw) <= high:
+        raise InvalidPreference(f"Prefer: {name}={raw[:20]!r} is invalid; use {low}..{high}.")
+    return int(raw)
+
+
+def parse_prefer(headers: Iterable[str]) -> Preference:
+    """`code=N` (400..599) and `delay=MS` (0..60000) from Prefer headers; others ignored."""
+    code: int | None = None
+    delay_ms: int | None = None
+    for header in headers:
+        for item in header.split(","):
+            name, _, raw = item.split(";", 1)[0].partition("=")
+            name, raw = name.strip().lower(), raw.strip().strip('"')
+            if name == "code":
+                code = _bounded_int("code", raw, 400, 599)
+            elif name == "delay":
+                delay_ms = _bounded_int("delay", raw, 0, MAX_DELAY_MS)
+    if code is None and delay_ms is None:
+        return NO_PREFERENCE
+    return Preference(code=code, delay_ms=delay_ms)
