@@ -43,6 +43,16 @@ from mock_server.state.persistence import StateFileError, load_state_file, write
 from mock_server.state.store import DeploymentStore
 
 EXIT_USAGE = 2
+MAX_PORT = 65535
+
+
+def _port_option(value: str) -> int:
+    """A TCP port number; anything else is a usage error (exit 2), not a resolver's guess."""
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_PORT:
+        raise argparse.ArgumentTypeError(
+            f"expected a TCP port from 0 to {MAX_PORT} (0 picks a free one), got {value!r}"
+        )
+    return int(value)
 
 
 def _token_option(value: str) -> tuple[str, str]:
@@ -87,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="TCP port; 0 picks a free one (default: 8000)"
+        "--port",
+        type=_port_option,
+        default=8000,
+        help=f"TCP port, 0 to {MAX_PORT}; 0 picks a free one (default: 8000)",
     )
     parser.add_argument(
         "--fixtures",

@@ -15,7 +15,7 @@ import requests
 import yaml
 
 from mock_server import __version__
-from mock_server.cli import main
+from mock_server.cli import build_parser, main
 from tests.cli_process import (
     MockProcess,
     console_script_command,
@@ -248,6 +248,30 @@ def test_every_malformed_token_is_a_usage_error(
         main(["--token", value])
     assert caught.value.code == 2
     assert "TOKEN=WORKSPACE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["99999", "65536", "-1", "abc", "", "8o8o", "\u0668\u0660"])
+def test_a_port_outside_0_to_65535_is_a_usage_error_naming_the_range(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused before anything binds: no port picked at random, no resolver message."""
+    with pytest.raises(SystemExit) as caught:
+        main(["--port", value])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --port: expected a TCP port from 0 to 65535" in err, err
+    assert repr(value) in err
+
+
+@pytest.mark.parametrize("value", ["0", "1", "8000", "65535"])
+def test_every_port_in_the_range_is_accepted(value: str) -> None:
+    assert build_parser().parse_args(["--port", value]).port == int(value)
+
+
+def test_the_command_exits_2_for_port_99999() -> None:
+    """The real process, as the README promises: bad options exit 2."""
+    result = run_to_exit([*python_module_command(), "--port", "99999"])
+    assert_clean_usage_failure(result, "--port", "0 to 65535", "'99999'")
 
 
 @pytest.mark.parametrize("option", [["--port", "http"], ["--log-level", "loud"], ["--nope"]])
