@@ -2,20 +2,28 @@
 
 aiohttp answers what its parser rejects (bad request lines, oversized headers, broken chunked
 framing...) before any middleware runs, with a `text/plain` body that echoes the offending
-bytes. `GuardedRequestHandler` renders those answers as the API's error envelope instead,
-without echoing client bytes (a header line may hold a token) and without logging a traceback
-for a client's mistake. `GuardedServer` also refuses connections beyond `max_connections` with
-a 503 envelope. `MockAppRunner` is the `web.AppRunner` that wires both in.
+bytes; no middleware or public hook of `web.Application` ever sees those requests.
+`ConnectionHandler`, aiohttp's per-connection `web.RequestHandler` with its public
+`handle_error` overridden, renders them as the API's error envelope instead, without echoing
+client bytes (a header line may hold a token) and without logging a traceback for a client's
+mistake. `MockServer` makes those connections and answers 503 beyond `max_connections`;
+`MockRunner` serves an app through it with aiohttp's public runners.
+
+One behaviour needs aiohttp's private names, `RequestHandler._messages` and
+`aiohttp.web_protocol._ErrInfo`: failing a body whose framing breaks mid-stream at once
+(`ConnectionHandler.data_received`). aiohttp is pinned to the minor version this is tested
+on (pyproject.toml), and `tests/test_aiohttp_pin.py` fails on any other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from aiohttp import web
+from aiohttp import StreamReader, web
 from aiohttp.http_exceptions import (
     BadHttpMessage,
     BadHttpMethod,
@@ -38,7 +46,9 @@ from mock_server.contract.errors import (
     TooManyConnections,
 )
 from mock_server.http.keys import SETTINGS
+from mock_server.http.limits import handler_options
 from mock_server.http.responses import error_response
+from mock_server.settings import MockSettings
 
 logger = logging.getLogger("mock_server.http.protocol")
 
@@ -82,16 +92,14 @@ def protocol_error(status: int, exc: BaseException | None) -> ApiError:
     return error
 
 
-class GuardedRequestHandler(web.RequestHandler):
-    """aiohttp's connection handler, answering protocol errors and refusals as JSON envelopes."""
+class ConnectionHandler(web.RequestHandler):
+    """One client connection: aiohttp's handler, answering protocol errors as JSON envelopes."""
 
-    over_limit = False
+    # Set by `MockServer` when the connection is over the cap: each request then gets a 503.
+    refused = False
     max_connections = 0
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if self.over_limit:
-            self._request_handler = self._refuse  # every request on this connection gets a 503
-        super().connection_made(transport)
+    # The body the app is reading now (set by `MockServer.serve_request`).
+    reading: StreamReader | None = None
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -102,33 +110,20 @@ class GuardedRequestHandler(web.RequestHandler):
         """A body whose framing breaks mid-stream fails its reader with the parse error.
 
         aiohttp queues the parse error as a next "request" and leaves the body's reader waiting
-        for bytes that cannot come; the handler reading it would hang until the client timeout.
-        Instead the reader fails at once (the handler answers 400) and the queued error is
-        dropped, since the body's reader reports it.
+        for bytes that cannot come; the handler reading it would wait until the client timeout
+        (408). Instead the reader fails at once (the handler answers 400) and the queued error
+        is dropped, since the body's reader reports it.
         """
         queued = self._messages[-1][0]
         if not isinstance(queued, _ErrInfo):
             return
-        error = queued.exc
         earlier = [
             payload for message, payload in self._messages if not isinstance(message, _ErrInfo)
         ]
-        current = self._current_request
-        body = earlier[-1] if earlier else current.content if current is not None else None
+        body = earlier[-1] if earlier else self.reading
         if body is not None and not body.is_eof() and body.exception() is None:
             self._messages.pop()
-            body.set_exception(error)
-
-    async def _refuse(self, request: web.BaseRequest) -> web.StreamResponse:
-        logger.warning("Refused a connection: %d connections are open", self.max_connections)
-        response = error_response(
-            TooManyConnections(
-                f"The mock serves at most {self.max_connections} connections at once; retry later.",
-                headers={"Retry-After": "1"},
-            )
-        )
-        response.force_close()
-        return response
+            body.set_exception(queued.exc)
 
     def log_exception(self, *args: Any, **kw: Any) -> None:
         """A client's broken body read again while draining is its mistake: no traceback."""
@@ -160,34 +155,105 @@ class GuardedRequestHandler(web.RequestHandler):
         return response
 
 
-class GuardedServer(web.Server):
-    """A `web.Server` whose connections are `GuardedRequestHandler`s, at most `max_connections`."""
+class MockServer(web.Server):
+    """aiohttp's protocol factory, making `ConnectionHandler`s, at most `max_connections`.
 
-    def __init__(self, base: web.Server, *, max_connections: int) -> None:
-        super().__init__(
-            base.request_handler,
-            request_factory=base.request_factory,
-            handler_cancellation=base.handler_cancellation,
-            loop=asyncio.get_running_loop(),
-            **base._kwargs,  # the handler options aiohttp's app factory chose
-        )
+    `app_server` is the `web.Server` aiohttp built for the app: its public `request_handler`
+    and `request_factory` route each request through the app, its middlewares included.
+    """
+
+    def __init__(
+        self,
+        app_server: web.Server,
+        *,
+        max_connections: int,
+        connection_options: Mapping[str, Any],
+    ) -> None:
+        self.app_handler = app_server.request_handler
         self.max_connections = max_connections
+        self.connection_options = dict(connection_options)
+        self.event_loop = asyncio.get_running_loop()
+        super().__init__(
+            self.serve_request,
+            request_factory=app_server.request_factory,
+            handler_cancellation=app_server.handler_cancellation,
+            loop=self.event_loop,
+            **self.connection_options,
+        )
 
-    def __call__(self) -> GuardedRequestHandler:
-        handler = GuardedRequestHandler(self, loop=self._loop, **self._kwargs)
+    def __call__(self) -> ConnectionHandler:
+        handler = ConnectionHandler(self, loop=self.event_loop, **self.connection_options)
         handler.max_connections = self.max_connections
-        handler.over_limit = len(self.connections) >= self.max_connections
+        handler.refused = len(self.connections) >= self.max_connections
         return handler
 
+    async def serve_request(self, request: web.BaseRequest) -> web.StreamResponse:
+        connection = request.protocol
+        if not isinstance(connection, ConnectionHandler):  # never: `__call__` makes them all
+            return await self.app_handler(request)
+        if connection.refused:
+            return self._refusal()
+        connection.reading = request.content
+        try:
+            return await self.app_handler(request)
+        finally:
+            connection.reading = None
 
-class MockAppRunner(web.AppRunner):
-    """`web.AppRunner` serving through `GuardedServer` (limits from the app's `MockSettings`)."""
+    def _refusal(self) -> web.StreamResponse:
+        logger.warning("Refused a connection: %d connections are open", self.max_connections)
+        response = error_response(
+            TooManyConnections(
+                f"The mock serves at most {self.max_connections} connections at once; retry later.",
+                headers={"Retry-After": "1"},
+            )
+        )
+        response.force_close()
+        return response
 
-    def __init__(self, app: web.Application, **kwargs: Any) -> None:
-        super().__init__(app, **kwargs)
 
-    async def _make_server(self) -> web.Server:
-        base = await super()._make_server()
-        settings = self.app.get(SETTINGS)
-        limit = settings.max_connections if settings is not None else 1024
-        return GuardedServer(base, max_connections=limit)
+class MockRunner:
+    """Serve a mock app through `MockServer`, with aiohttp's public runners.
+
+    A `web.AppRunner` runs the app's start-up and clean-up hooks and builds its request
+    handler; a `web.ServerRunner` serves that handler through `MockServer`. The connection
+    options are the ones `create_app` gives aiohttp (`handler_options` of the app's
+    settings), so a plain `web.AppRunner` and this runner enforce the same limits.
+    """
+
+    def __init__(
+        self, app: web.Application, *, shutdown_timeout: float = 60.0, **options: Any
+    ) -> None:
+        self.app = app
+        self.shutdown_timeout = shutdown_timeout
+        self.options = options  # RequestHandler keywords, e.g. access_log=None
+        self._app_runner = web.AppRunner(app, **options)
+        self._serving: web.ServerRunner | None = None
+
+    async def setup(self) -> None:
+        await self._app_runner.setup()
+        app_server = self._app_runner.server
+        assert app_server is not None
+        settings = self.app.get(SETTINGS) or MockSettings()
+        server = MockServer(
+            app_server,
+            max_connections=settings.max_connections,
+            connection_options={"access_log": None, **handler_options(settings), **self.options},
+        )
+        self._serving = web.ServerRunner(server, shutdown_timeout=self.shutdown_timeout)
+        await self._serving.setup()
+
+    def tcp_site(self, host: str, port: int) -> web.TCPSite:
+        """The listening socket; `start()` it after `setup()`."""
+        assert self._serving is not None, "call setup() first"
+        return web.TCPSite(self._serving, host, port)
+
+    @property
+    def addresses(self) -> list[Any]:
+        return self._serving.addresses if self._serving is not None else []
+
+    async def cleanup(self) -> None:
+        """Stop listening, let requests in flight finish, then run the app's clean-up hooks."""
+        if self._serving is not None:
+            await self._serving.cleanup()
+            self._serving = None
+        await self._app_runner.cleanup()

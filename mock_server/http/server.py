@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from mock_server.http.protocol import MockAppRunner
+from mock_server.http.protocol import MockRunner
 
 T = TypeVar("T")
 
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
-def _bound_port(runner: web.AppRunner) -> int:
+def _bound_port(runner: MockRunner) -> int:
     for address in runner.addresses:
         if isinstance(address, tuple):
             return int(address[1])
@@ -42,11 +42,10 @@ async def serve_until_signalled(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = MockAppRunner(app, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, **runner_options)
+    runner = MockRunner(app, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, **runner_options)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
+        await runner.tcp_site(host, port).start()
         on_ready(f"http://{_url_host(host)}:{_bound_port(runner)}")
         await stop.wait()
     finally:
@@ -65,7 +64,7 @@ class BackgroundServer:
         self.host = host
         self.port = port
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: MockRunner | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -99,9 +98,9 @@ class BackgroundServer:
         loop.close()
 
     async def _start_site(self) -> None:
-        runner = self._runner = MockAppRunner(self.app, access_log=None)
+        runner = self._runner = MockRunner(self.app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, self.host, self.port).start()
+        await runner.tcp_site(self.host, self.port).start()
         self.port = _bound_port(runner)
 
     async def _stop_site(self) -> None:
