@@ -11,7 +11,7 @@ from mock_server.http import spec_routes, state_file
 from mock_server.http.cors import cors_policy
 from mock_server.http.keys import FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.http.limits import handler_options
-from mock_server.http.middleware import edge_middleware
+from mock_server.http.middleware import request_middleware
 from mock_server.settings import MockSettings
 from mock_server.state.faults import FaultBook
 from mock_server.state.fixtures import build_store
@@ -23,14 +23,12 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     settings = settings or MockSettings()
     journal, faults = RequestJournal(settings.journal_size), FaultBook()
     app = web.Application(
-        middlewares=[  # the request pipeline, outermost first
-            # X-Request-Id, CORS, error envelope, header limit, access log, journal; the
-            # TANGO operations' own gate (auth, then faults) wraps their handlers
-            edge_middleware(settings, journal, faults, cors_policy(settings.cors_origins)),
+        middlewares=[  # X-Request-Id, CORS, header limit, error envelope, access log, journal
+            request_middleware(settings, journal, faults, cors_policy(settings.cors_origins)),
         ],
         client_max_size=settings.max_body_bytes + 1,
         # access_log None: aiohttp's own access line shows query strings (secrets), whatever
-        # runner serves the app; the edge middleware writes mock_server.access lines instead.
+        # runner serves the app; the request middleware writes mock_server.access lines instead.
         handler_args={**handler_options(settings), "access_log": None},
     )
     app[SETTINGS] = settings

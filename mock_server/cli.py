@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mock_server import __version__
-from mock_server.admin.routes import (
+from mock_server.admin.access import (
     ADMIN_TOKEN_ENV,
     ADMIN_TOKEN_HEADER,
     AdminDecision,

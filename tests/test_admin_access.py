@@ -9,7 +9,8 @@ import yaml
 from aiohttp import web
 
 from mock_server import MockSettings, create_app
-from mock_server.admin.routes import ADMIN_PREFIX, decide_admin, is_loopback_host
+from mock_server.admin.access import decide_admin, is_loopback_host
+from mock_server.admin.routes import ADMIN_PREFIX
 from mock_server.cli import build_parser, format_banner
 from mock_server.contract.spec import admin_spec_path
 from mock_server.state.fixtures import build_store

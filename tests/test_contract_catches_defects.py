@@ -1,4 +1,4 @@
-"""The contract suite catches every kind of defect, and says why (issue 3, "Done when").
+"""The contract suite catches every kind of defect, and says why.
 
 Each broken variant (tests/defects/catalogue.py) is the real mock with one planted defect.
 First, probes show the variants are honest: each shows its own defect over HTTP and no
@@ -358,7 +358,7 @@ def symptoms_shown(app: web.Application) -> set[str]:
         return {defect.name for defect in DEFECTS if defect.symptom(api)}
 
 
-def test_every_kind_of_issue_3_has_a_variant_and_a_proof() -> None:
+def test_every_kind_of_defect_has_a_variant_and_a_proof() -> None:
     assert {defect.kind for defect in DEFECTS} == set(Kind)
     assert [proof.defect for proof in PROOFS] == list(BY_NAME)
 

@@ -1,4 +1,4 @@
-"""The contract suite never fails a correct server (issue 3, "Done when").
+"""The contract suite never fails a correct server.
 
 It passes this project's mock and two variants that differ only where the contract is
 silent (tests/defects/tolerated.py); probes first show each variant really differs.

@@ -1,4 +1,4 @@
-"""The speed-ups of issue 5 keep every answer and every rule exactly as before.
+"""The speed-ups keep every answer and every rule exactly as the slow paths they replace.
 
 Each shortcut (cached JSON per deployment, JSON fixtures read by the json module, the cheap
 checks before the body walk, shared strings and sets) is checked against the slow path it

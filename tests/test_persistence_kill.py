@@ -3,7 +3,7 @@
 Every round starts the mock on the state file the previous round's kill left, checks that
 every acknowledged (2xx) create is there and every acknowledged delete stayed retired, then
 fires concurrent creates and deletes and kills the process at a random instant.
-Default run: 3 kills. `TANGO_MOCK_LONG=1`: 20 kills (issue 6). `TANGO_MOCK_KILL_SEED=N`
+Default run: 3 kills. `TANGO_MOCK_LONG=1`: 20 kills. `TANGO_MOCK_KILL_SEED=N`
 replays a run (the seed is printed).
 """
 

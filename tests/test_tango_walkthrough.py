@@ -1,4 +1,4 @@
-"""Issue 2's "done when": a client follows TANGO's Deployment page step by step against
+"""A client follows TANGO's Deployment page step by step against
 `tango-mock --port P --token t1=ws1 --token t2=ws2` (a real process, real HTTP) and gets
 exactly the answers the README's contract decisions pin.
 """

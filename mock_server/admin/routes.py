@@ -1,26 +1,23 @@
-"""The admin API under /_mock: reset, state, request journal and faults (see mock_admin.yaml).
+"""The admin API's handlers under /_mock: reset, state, request journal and faults (see
+mock_admin.yaml).
 
 Thin handlers over the store, `RequestJournal` and `FaultBook`. Not part of the TANGO
-contract, so its calls are neither journaled nor faulted. With `--admin-token` every admin
-call needs the `X-Mock-Admin-Token` header.
+contract, so its calls are neither journaled nor faulted. Who may call them is `access.py`'s
+business: `add_routes` registers every handler behind its admin-token check.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from aiohttp import web
 
+from mock_server.admin.access import AdminHandler, require_admin_token
 from mock_server.contract.errors import (
     ApiError,
     NotFound,
-    Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -36,13 +33,9 @@ from mock_server.state.fixtures import dump_yaml, export_document, parse_documen
 from mock_server.state.state_ops import counts, knows_workspace, replace_state, reset_workspace
 
 ADMIN_PREFIX = "/_mock"
-ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"
-ADMIN_TOKEN_ENV = "TANGO_MOCK_ADMIN_TOKEN"
 # A whole state can be much bigger than one deployment payload.
 MAX_STATE_BYTES = 64 * ONE_MIB
 YAML_MEDIA_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
-
-AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class InvalidYaml(ApiError):
@@ -235,27 +228,8 @@ async def admin_spec(request: web.Request) -> web.Response:
     return web.Response(text=admin_spec_text(), content_type="application/yaml", charset="utf-8")
 
 
-# -- access ----------------------------------------------------------------------------------
-
-
-def guarded(handler: AdminHandler) -> AdminHandler:
-    """Require `X-Mock-Admin-Token` when the settings name an admin token (constant time)."""
-
-    async def check_then_handle(request: web.Request) -> web.StreamResponse:
-        expected = request.config_dict[SETTINGS].admin_token
-        if expected is not None:
-            given = request.headers.get(ADMIN_TOKEN_HEADER, "")
-            if not hmac.compare_digest(
-                given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
-            ):
-                raise Unauthorized(f"The admin API needs a valid {ADMIN_TOKEN_HEADER} header.")
-        return await handler(request)
-
-    return check_then_handle
-
-
 def add_routes(app: web.Application) -> None:
-    """Register /_mock/* on the root app (so `save_state(request.app)` sees the store)."""
+    """/_mock/* behind the admin-token check, on the root app (`save_state` needs its store)."""
     routes: list[tuple[str, str, AdminHandler, str]] = [
         ("POST", "/reset", reset, "admin-reset"),
         ("GET", "/state", get_state, "admin-get-state"),
@@ -269,38 +243,4 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/openapi.yaml", admin_spec, "admin-openapi-yaml"),
     ]
     for method, path, handler, name in routes:
-        app.router.add_route(method, ADMIN_PREFIX + path, guarded(handler), name=name)
-
-
-# -- whether to serve it -----------------------------------------------------------------------
-
-
-def is_loopback_host(host: str) -> bool:
-    """`localhost`, 127.0.0.0/8 or ::1; anything else (0.0.0.0, names...) counts as exposed."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-@dataclass(frozen=True, slots=True)
-class AdminDecision:
-    """Whether the admin API is served, and the banner line that tells the user why."""
-
-    enabled: bool
-    reason: str
-
-
-def decide_admin(host: str, *, admin_token: str | None, disabled: bool) -> AdminDecision:
-    """Off with --no-admin; off on a non-loopback host unless an admin token protects it."""
-    if disabled:
-        return AdminDecision(False, "off (--no-admin)")
-    if admin_token is not None:
-        return AdminDecision(True, f"needs header {ADMIN_TOKEN_HEADER}")
-    if is_loopback_host(host):
-        return AdminDecision(True, "no token needed: loopback only")
-    return AdminDecision(
-        False, f"OFF: {host or 'all interfaces'} is not loopback and no --admin-token was given"
-    )
+        app.router.add_route(method, ADMIN_PREFIX + path, require_admin_token(handler), name=name)

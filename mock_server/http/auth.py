@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from aiohttp import hdrs, web
+
 from mock_server.contract.errors import Forbidden, Unauthorized
 from mock_server.contract.rules import BEARER_TOKEN_PATTERN
 from mock_server.state.store import DeploymentStore, Workspace
@@ -41,3 +43,11 @@ def authenticate(
     if workspace.disabled:
         raise Forbidden(f"The workspace '{workspace.name}' of this token is disabled.")
     return workspace
+
+
+def bearer_workspace(request: web.Request, store: DeploymentStore) -> Workspace:
+    """The workspace of the request's bearer token (401/403 `ApiError` otherwise)."""
+    sent = request.headers.getall(hdrs.AUTHORIZATION, ())
+    # Two Authorization headers are joined, so they fail as malformed instead of the first
+    # one silently winning.
+    return authenticate(sent[0] if len(sent) == 1 else ", ".join(sent) or None, store)

@@ -19,7 +19,7 @@ STATE_FILE: web.AppKey[StateFile] = web.AppKey("state_file")
 JOURNAL: web.AppKey[RequestJournal] = web.AppKey("journal")
 FAULTS: web.AppKey[FaultBook] = web.AppKey("faults")
 
-# Per-request value set by the auth middleware for TANGO operations.
+# Per-request value: the bearer token's workspace, set for TANGO operations (`operations.py`).
 WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")
 # Per-request value for the journal: the body once something read it.
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body")

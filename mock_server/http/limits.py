@@ -1,8 +1,8 @@
 """Limits that protect the process from hostile or broken clients (see RELIABILITY.md).
 
 Header size and client timeouts are enforced by aiohttp's connection handler, configured here
-from `MockSettings`; the header section's total size is checked by the edge middleware
-(aiohttp only bounds each line and the number of fields).
+from `MockSettings`; the header section's total size is checked by the request middleware
+(`middleware.py`), since aiohttp only bounds each line and the number of fields.
 """
 
 from __future__ import annotations

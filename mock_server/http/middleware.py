@@ -1,16 +1,17 @@
-"""The edge of every exchange, in one middleware: request id, CORS, error envelope, header limit,
-access log and journal.
-
-These were five aiohttp middlewares; each layer costs a coroutine, a `partial` call and an
-`await` per request, so together they were a fifth of a request's CPU (`python -m
-bench.profile`). One function also shows the order in one place:
+"""The one middleware every request passes: request id, CORS, header limit, error envelope,
+access log and journal, in this order:
 
 1. give the request its `X-Request-Id`;
 2. answer a CORS preflight from an allowed origin (before auth: browsers send no token);
 3. refuse a header section above `max_header_bytes` (431);
-4. run the handler (a TANGO operation passes its gate, `gate.py`: auth, then faults; other
-   API paths, unknown ones, get their faults here); any failure becomes the JSON envelope;
+4. run the handler (a TANGO operation runs auth, then faults, around its handler, see
+   `operations.py`; other API paths, unknown ones, get their faults here); any failure
+   becomes the JSON envelope;
 5. add the CORS and request-id headers, write the access line, journal API traffic.
+
+One middleware rather than one per concern: each aiohttp middleware layer costs a coroutine,
+a `partial` call and an `await` per request (a fifth of a request's CPU for five of them,
+`python -m bench.profile`), and one function shows the order in one place.
 """
 
 from __future__ import annotations
@@ -76,16 +77,16 @@ def _is_operation(request: web.Request) -> bool:
     return request.match_info.route.name in OPERATIONS
 
 
-def edge_middleware(
+def request_middleware(
     settings: MockSettings, journal: RequestJournal, faults: FaultBook, cors: CorsPolicy | None
 ) -> Middleware:
-    """The outermost middleware of a mock app (state bound here, not looked up per request)."""
+    """The mock app's only middleware (state bound here, not looked up per request)."""
     header_limit = settings.max_header_bytes
     choose_request_id = RequestIds().choose
     active_rules = faults.active
 
     @web.middleware
-    async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def every_request(request: web.Request, handler: Handler) -> web.StreamResponse:
         request_id = choose_request_id(request.headers.get(REQUEST_ID_HEADER))
         started, wall_start = time.perf_counter(), time.time()
         allow = preflight = None
@@ -122,4 +123,4 @@ def edge_middleware(
         finish_exchange(request, journal, response.status, request_id, started, wall_start)
         return response
 
-    return edge
+    return every_request

@@ -1,7 +1,10 @@
-"""HTTP handlers of the four TANGO operations: parse, call the store, serialise. Nothing else.
+"""The four TANGO operations: handlers that parse, call the store and serialise, each
+registered behind bearer auth and then fault injection.
 
-Route names are the spec's operationIds; the gate (`gate.py`) has already put the token's
-workspace in `request[WORKSPACE]`.
+Route names are the spec's operationIds. Auth and faults wrap each operation's handler rather
+than being middlewares: a middleware runs for every request and would first have to ask
+which route matched, and each middleware layer costs CPU per request. Auth comes before
+faults so a bad token still gets its 401/403 and a fault rule can target a workspace.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mock_server.contract.validation import validate_payload
-from mock_server.http.guard import guarded
+from mock_server.http.auth import bearer_workspace
+from mock_server.http.faults import PREFER, with_faults
 from mock_server.http.keys import FAULTS, SETTINGS, STORE, WORKSPACE
 from mock_server.http.request_body import read_json
 from mock_server.http.responses import json_array_response, json_bytes_response
 from mock_server.http.state_file import save_state
+from mock_server.state.faults import FaultBook
+from mock_server.state.store import DeploymentStore
 
 COLLECTION_PATH = "/api/deployment"
 ITEM_PATH = "/api/deployment/{deploymentKey}"
@@ -63,9 +69,22 @@ def operation_handlers(app: web.Application) -> dict[str, Handler]:
     }
 
 
+def with_auth_and_faults(handler: Handler, *, store: DeploymentStore, faults: FaultBook) -> Handler:
+    """`handler` after bearer auth (the workspace goes in `request[WORKSPACE]`), then faults."""
+    active_rules = faults.active
+
+    async def operation(request: web.Request) -> web.StreamResponse:
+        request[WORKSPACE] = bearer_workspace(request, store)
+        if active_rules or PREFER in request.headers:
+            return await with_faults(request, handler)
+        return await handler(request)
+
+    return operation
+
+
 def add_routes(app: web.Application) -> None:
-    """The operations under their operationIds, each behind the gate (no implicit HEAD)."""
+    """The operations under their operationIds, each behind auth and faults (no implicit HEAD)."""
     handlers = operation_handlers(app)
     for name, (method, path) in OPERATIONS.items():
-        handler = guarded(handlers[name], store=app[STORE], faults=app[FAULTS])
+        handler = with_auth_and_faults(handlers[name], store=app[STORE], faults=app[FAULTS])
         app.router.add_route(method, path, handler, name=name)

@@ -1,4 +1,4 @@
-"""Observe every exchange: its `X-Request-Id`, one access line, a journal entry for API traffic.
+"""Log every exchange: its `X-Request-Id`, one access line, a journal entry for API traffic.
 
 The access line holds method, path (never the query string), status, duration, request id
 and workspace: no header, token or body ever reaches the log.
@@ -86,7 +86,7 @@ def finish_exchange(
             request_id,
             workspace_name or "-",
         )
-    # The gate names a workspace only for TANGO operations: then the path needs no check.
+    # Only TANGO operations name a workspace (auth sets it): then the path needs no check.
     if journal.size and (workspace_name is not None or is_api_traffic(request.path)):
         journal.record(
             (

@@ -1,6 +1,6 @@
 """The planted defects: each is the real mock with one rule of the contract broken.
 
-Every `Defect` says which kind of rule it breaks (the kinds of issue 3's "Done when"), how
+Every `Defect` says which kind of rule it breaks (`Kind`: every kind must be caught), how
 to plant it in a fresh `create_app()`, and a `symptom` probe: a few HTTP calls that are
 True on the broken variant and False on the correct mock, so the defect is proven real.
 """
@@ -44,7 +44,7 @@ INIT_FIELDS = ("registry_connector_init", "server_proxy_init")
 
 
 class Kind(Enum):
-    """The defect kinds the contract suite must catch (issue 3, "Done when")."""
+    """The kinds of contract rule the suite must catch a break of, one variant each at least."""
 
     SHAPE = "shape"
     STATUS = "status code"

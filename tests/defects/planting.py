@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from mock_server.http.guard import bearer_workspace
+from mock_server.http.auth import bearer_workspace
 from mock_server.http.keys import STORE, WORKSPACE
 from mock_server.http.operations import OPERATIONS
 from mock_server.http.responses import dump_json
@@ -22,18 +22,18 @@ JSON = "application/json"
 
 
 class Depth(Enum):
-    """Where a planted middleware sits in the mock's pipeline (edge -> gate -> handler)."""
+    """Where a planted middleware sits (request middleware -> auth and faults -> handler)."""
 
-    OUTSIDE = "outside"  # around the edge middleware: sees every final answer, envelopes too
-    BEFORE_AUTH = "before_auth"  # inside the edge, before an operation's gate: auth not done
+    OUTSIDE = "outside"  # around the request middleware: sees every final answer, envelopes too
+    BEFORE_AUTH = "before_auth"  # inside it, before an operation's auth: auth not done
     INSIDE = "inside"  # after auth: request[WORKSPACE] is set, raised ApiErrors become envelopes
 
 
 def _after_auth(middleware: Middleware) -> Middleware:
-    """`middleware` seeing operations after auth, as a handler behind the gate does.
+    """`middleware` seeing operations after auth, as an operation's handler does.
 
-    The gate wraps each operation's handler, so no middleware runs after it; this one runs the
-    same check first (a bad token is answered exactly as the gate would answer it).
+    Auth wraps each operation's handler, so no middleware runs after it; this one runs the
+    same check first (a bad token is answered exactly as the operation would answer it).
     """
 
     @web.middleware
