@@ -6,6 +6,7 @@ from aiohttp import web
 
 from mock_server.admin import routes as admin
 from mock_server.http import docs as docs_page
+from mock_server.http import home as home_page
 from mock_server.http import operations as deployments
 from mock_server.http import spec_routes, state_file
 from mock_server.http.cors import cors_policy
@@ -42,6 +43,7 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     deployments.add_routes(app)
     spec_routes.add_routes(app)
     docs_page.add_routes(app)
+    home_page.add_routes(app)
     if settings.admin_enabled:
         admin.add_routes(app)
     return app

@@ -62,7 +62,6 @@ async def test_put_does_not_create(client: TestClient[Any, Any]) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "/",
         "/api",
         "/api/",
         "/api/deployments",

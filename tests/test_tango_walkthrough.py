@@ -251,7 +251,7 @@ def test_wrong_methods_and_paths(mock: MockProcess) -> None:
     head = t1.call("HEAD", "/api/deployment")
     assert head.status_code == 405
     assert "HEAD" not in head.headers["Allow"]
-    for path in ("/api/deployments", "/api/deployment/a/b", "/"):
+    for path in ("/api/deployments", "/api/deployment/a/b", "/api"):
         expect_error(t1.call("GET", path), 404, "not_found")
 
 

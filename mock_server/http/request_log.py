@@ -25,7 +25,9 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 # The mock's own pages and admin API: not TANGO traffic, so never journaled nor faulted.
-_SERVICE_PATHS = frozenset({"/_mock", "/openapi.yaml", "/openapi.json", "/docs", "/favicon.ico"})
+_SERVICE_PATHS = frozenset(
+    {"/", "/_mock", "/openapi.yaml", "/openapi.json", "/docs", "/favicon.ico"}
+)
 _SERVICE_PREFIXES = ("/_mock/", "/docs/")
 
 
