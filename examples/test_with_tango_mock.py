@@ -1,4 +1,4 @@
-"""Testing a TANGO client against tango-mock with nothing but `pip install tango-mock requests`.
+"""Testing a TANGO client against tango-mock, with nothing but tango-mock and requests installed.
 
 The `tango_mock` fixture comes from tango-mock's pytest plugin: no conftest.py, no import.
 Each test gets the same running mock, reset to an empty state (two workspaces with a

@@ -409,7 +409,7 @@ def test_proxy_settings_are_ignored(tango_mock: TangoMock, monkeypatch: pytest.M
 
 
 def test_the_readme_example_is_the_tested_example() -> None:
-    snippet = readme_python_block("import requests\n\n\ndef test_create_list_and_delete")
+    snippet = readme_python_block("import requests\n\nPAYLOAD = {")
     example_lines = EXAMPLE.read_text().splitlines()
     missing = [line for line in snippet.splitlines() if line and line not in example_lines]
     assert missing == []
