@@ -1,10 +1,11 @@
-# The two commands of the README: `make run` and `make test`. Both set up .venv first.
+# The two commands of the README, `make run` and `make test`, and the quick daily `make check`.
+# Each sets up .venv first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test lint bench clean
+.PHONY: run test check lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,12 @@ test: $(BIN)/.installed  ## lint, type-check and run the whole test suite (mock 
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(ARGS)
+
+check: $(BIN)/.installed  ## the quick daily run, under a minute: lint, type-check, the tests not marked slow
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest tests -m "not slow" -q $(ARGS)
 
 bench: $(BIN)/.installed  ## benchmark the mock against bare aiohttp and Prism (bench/RESULTS.md; ARGS="--smoke")
 	$(BIN)/python -m bench $(ARGS)

@@ -127,6 +127,7 @@ async def test_auth_comes_before_body_checks(client: TestClient[Any, Any]) -> No
     await assert_error(response, 401, "unauthorized")
 
 
+@pytest.mark.slow  # many generated tokens
 @settings(max_examples=100, deadline=None)
 @given(token=st.from_regex(BEARER_TOKEN_PATTERN, fullmatch=True))
 def test_every_token_a_fixture_accepts_can_authenticate(token: str) -> None:

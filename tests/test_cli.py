@@ -46,6 +46,7 @@ def banner_row(banner: str, workspace: str) -> str:
     return rows[0]
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_banner_tells_a_newcomer_what_to_do(mock: MockProcess) -> None:
     first = mock.banner.splitlines()[0]
     assert first == f"tango-mock {__version__}: TANGO Deployment API on {mock.url}"
@@ -62,6 +63,7 @@ def test_banner_tells_a_newcomer_what_to_do(mock: MockProcess) -> None:
     assert f"curl -H 'Authorization: Bearer dev-token' {mock.url}/api/deployment" in mock.banner
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_the_banner_curl_command_works(mock: MockProcess) -> None:
     response = requests.get(
         f"{mock.url}/api/deployment",
@@ -75,6 +77,7 @@ def test_the_banner_curl_command_works(mock: MockProcess) -> None:
     ]
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_token_option_grants_work_over_http(mock: MockProcess) -> None:
     t1 = {"Authorization": "Bearer t1"}
     t2 = {"Authorization": "Bearer t2"}
@@ -91,6 +94,7 @@ def test_token_option_grants_work_over_http(mock: MockProcess) -> None:
     assert yaml.safe_load(spec.text)["openapi"].startswith("3.")
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_logs_never_hold_tokens_or_pats() -> None:
     """At debug level, the most talkative, neither bearer tokens nor PATs reach the log."""
     command = [*python_module_command(), "--port", "0", "--log-level", "debug"]
@@ -117,6 +121,7 @@ def test_logs_never_hold_tokens_or_pats() -> None:
         assert secret not in process.stderr, f"{secret!r} reached the log:\n{process.stderr}"
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_sigterm_stops_cleanly_with_exit_code_0() -> None:
     process = MockProcess([*python_module_command(), "--port", "0"])
     try:
@@ -130,6 +135,7 @@ def test_sigterm_stops_cleanly_with_exit_code_0() -> None:
         process.kill()
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_sigint_stops_cleanly_with_exit_code_0() -> None:
     process = MockProcess([*console_script_command(), "--port", "0", "--log-level", "warning"])
     try:
@@ -140,6 +146,7 @@ def test_sigint_stops_cleanly_with_exit_code_0() -> None:
         process.kill()
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_fixture_files_are_merged_in_order(tmp_path: Path) -> None:
     first = tmp_path / "one.yaml"
     second = tmp_path / "two.json"
@@ -180,6 +187,7 @@ def assert_clean_usage_failure(result: subprocess.CompletedProcess[str], *fragme
     assert "Press Ctrl+C" not in result.stdout
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_bad_fixture_file_exits_2_naming_file_entry_and_problem(tmp_path: Path) -> None:
     path = tmp_path / "team.yaml"
     path.write_text(
@@ -197,6 +205,7 @@ def test_bad_fixture_file_exits_2_naming_file_entry_and_problem(tmp_path: Path) 
     )
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_invalid_yaml_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("workspaces: [\n", encoding="utf-8")
@@ -204,12 +213,14 @@ def test_invalid_yaml_exits_2(tmp_path: Path) -> None:
     assert_clean_usage_failure(result, str(path), "not valid YAML", "line")
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_missing_fixture_file_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "absent.yaml"
     result = run_to_exit([*python_module_command(), "--fixtures", str(path)])
     assert_clean_usage_failure(result, str(path), "cannot read")
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_malformed_token_option_exits_2() -> None:
     result = run_to_exit([*python_module_command(), "--token", "no-equals-sign"])
     assert_clean_usage_failure(result, "--token", "TOKEN=WORKSPACE")
@@ -268,6 +279,7 @@ def test_every_port_in_the_range_is_accepted(value: str) -> None:
     assert build_parser().parse_args(["--port", value]).port == int(value)
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_the_command_exits_2_for_port_99999() -> None:
     """The real process, as the README promises: bad options exit 2."""
     result = run_to_exit([*python_module_command(), "--port", "99999"])
@@ -284,6 +296,7 @@ def test_other_bad_options_are_usage_errors(
     assert "usage: tango-mock" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_busy_port_exits_1_with_a_message() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -295,6 +308,7 @@ def test_busy_port_exits_1_with_a_message() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_console_script_and_module_give_the_same_help() -> None:
     script = run_to_exit([*console_script_command(), "--help"])
     assert script.returncode == 0, script.stderr

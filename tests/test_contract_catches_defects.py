@@ -372,6 +372,7 @@ def test_correct_servers_show_no_symptom(build: Callable[[], web.Application]) -
     assert symptoms_shown(build()) == set()
 
 
+@pytest.mark.slow  # serves each planted defect
 @pytest.mark.parametrize("defect", DEFECTS, ids=[defect.name for defect in DEFECTS])
 def test_each_variant_shows_its_own_defect_and_no_other(defect: Defect) -> None:
     assert symptoms_shown(defect.build()) == {defect.name}
@@ -380,6 +381,7 @@ def test_each_variant_shows_its_own_defect_and_no_other(defect: Defect) -> None:
 # -- the suite catches each defect and says why ----------------------------------------------
 
 
+@pytest.mark.slow  # a contract suite run
 @pytest.mark.parametrize("suite_target", [Target(CORRECT)], ids=["correct-mock"])
 def test_the_suite_passes_the_correct_mock(
     suite_target: Target, suite_run: Callable[[Target], SuiteRun]
@@ -389,6 +391,7 @@ def test_the_suite_passes_the_correct_mock(
     assert run.exit_code == 0 and not run.failed and run.passed > 0, run.describe()
 
 
+@pytest.mark.slow  # a contract suite run per planted defect
 @pytest.mark.parametrize(("suite_target", "proof"), _targets())
 def test_the_suite_fails_the_variant_and_names_the_rule(
     suite_target: Target, proof: Proof, suite_run: Callable[[Target], SuiteRun]

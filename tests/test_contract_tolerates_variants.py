@@ -27,6 +27,9 @@ from tests.defects.tolerated import (
     tolerant_app,
 )
 
+# Each test runs the whole contract suite against a server: tens of seconds.
+pytestmark = pytest.mark.slow
+
 __all__ = ["suite_run"]  # the shared session fixture
 
 CORRECT_SERVERS = [Target(CORRECT), Target(TOLERATED), Target(RESPELLED)]

@@ -308,6 +308,7 @@ async function attempt(call) {
 """
 
 
+@pytest.mark.slow  # headless Chromium
 def test_a_real_browser_calls_the_mock_across_origins(tmp_path: Path) -> None:
     """Chromium on another origin can create, list, read a 401, delete; without CORS: blocked."""
     targets: dict[str, str] = {}

@@ -36,6 +36,7 @@ def rendered_docs(server: BackgroundServer, tmp_path_factory: pytest.TempPathFac
     return load_page(f"{server.url}/docs", tmp_path_factory.mktemp("chromium"))
 
 
+@pytest.mark.slow  # headless Chromium
 def test_the_browser_renders_the_four_operations(
     server: BackgroundServer, rendered_docs: BrowserRun
 ) -> None:
@@ -54,6 +55,7 @@ def test_the_browser_renders_the_four_operations(
     assert server.url in dom  # "Try it out" targets the server that served the page
 
 
+@pytest.mark.slow  # headless Chromium
 def test_the_page_fetches_nothing_but_its_own_server(
     server: BackgroundServer, rendered_docs: BrowserRun
 ) -> None:

@@ -159,6 +159,7 @@ def schema_verdict(data: Any) -> FixtureDocument | None:
         return None
 
 
+@pytest.mark.slow  # many generated documents
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_the_quick_check_accepts_nothing_the_schema_refuses(data: Any) -> None:

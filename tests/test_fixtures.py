@@ -261,6 +261,7 @@ def test_bad_yaml_names_line_and_column(tmp_path: Path) -> None:
         load_fixture_file(path)
 
 
+@pytest.mark.slow  # parses a very deep document
 def test_yaml_too_deep_to_read_is_a_fixture_error(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text("workspaces: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")

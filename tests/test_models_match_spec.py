@@ -216,6 +216,7 @@ CLASS_PATHS = st.one_of(
 )
 
 
+@pytest.mark.slow  # many generated strings
 @settings(max_examples=150, deadline=None)
 @given(key=KEYS, class_path=CLASS_PATHS)
 def test_spec_and_model_agree_on_generated_strings(key: str, class_path: str) -> None:
@@ -237,6 +238,7 @@ JSON_VALUES = st.one_of(
 )
 
 
+@pytest.mark.slow  # many generated payloads
 @settings(max_examples=300, deadline=None)
 @given(
     changes=st.dictionaries(st.sampled_from([*PAYLOAD_FIELDS, "workspace", "extra"]), JSON_VALUES),

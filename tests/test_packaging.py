@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# Builds the wheel with pip, then starts the installed package.
+pytestmark = pytest.mark.slow
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGED_FILES = {
     "mock_server/_data/openapi.yaml": REPO_ROOT / "openapi.yaml",

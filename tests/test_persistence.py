@@ -127,6 +127,7 @@ json_values = st.recursive(
 workspace_names = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12)
 
 
+@pytest.mark.slow  # many generated states
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     workspace=workspace_names.filter(lambda name: bool(name.strip()) and name.isprintable()),

@@ -19,11 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import requests
 
 from mock_server.state.fixtures import load_fixture_file
 from tests.cli_process import MockProcess, python_module_command
 from tests.conftest import MLFLOW_PAYLOAD
+
+# Kills and restarts the mock during bursts of writes, three rounds at least.
+pytestmark = pytest.mark.slow
 
 LONG = os.environ.get("TANGO_MOCK_LONG", "") not in ("", "0")
 KILLS = 20 if LONG else 3

@@ -6,11 +6,15 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from mock_server.state.fixtures import load_fixture_file
 from tests.cli_process import MockProcess, python_module_command
 from tests.conftest import MLFLOW_PAYLOAD
+
+# Each test starts and restarts tango-mock processes.
+pytestmark = pytest.mark.slow
 
 CI = {"Authorization": "Bearer ci-token"}
 

@@ -78,6 +78,7 @@ def test_the_plugin_comes_from_the_pytest11_entry_point(pytestconfig: pytest.Con
     assert pytestconfig.pluginmanager.get_plugin("tango_mock") is plugin_module
 
 
+@pytest.mark.slow  # pytest subprocesses
 def test_the_example_runs_from_a_directory_outside_the_repo(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
     # Heavy plugins of this venv that a user's project would not have are left out.

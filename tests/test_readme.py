@@ -23,6 +23,9 @@ import pytest
 
 from tests.cli_process import REPO_ROOT, MockProcess, python_module_command
 
+# A tango-mock process and a pytest subprocess.
+pytestmark = pytest.mark.slow
+
 README = REPO_ROOT / "README.md"
 DOCUMENTED_URL = "http://127.0.0.1:8000"
 CURL_SECTIONS = ("Using the API (curl)", "Admin API, faults and the request journal")

@@ -96,6 +96,7 @@ async def test_one_access_line_per_request_with_no_secret(
         assert secret not in caplog.text
 
 
+@pytest.mark.slow  # a tango-mock process
 def test_the_cli_writes_the_access_log_and_guards_the_admin_api() -> None:
     """The real command: access lines on stderr without query secrets; the admin token works."""
     command = [*python_module_command(), "--port", "0", "--token", "cli-token=cli-ws"]

@@ -22,6 +22,7 @@ JSON_VALUES = st.recursive(
 )
 
 
+@pytest.mark.slow  # many generated values
 @given(JSON_VALUES)
 def test_a_value_is_the_same_json_after_any_reencoding(value: Any) -> None:
     text = json.dumps(value, ensure_ascii=True, indent=1)

@@ -15,6 +15,9 @@ from mock_server.state.fixtures import load_fixture_file
 from tests.cli_process import MockProcess, python_module_command
 from tests.conftest import MLFLOW_PAYLOAD
 
+# Each test signals a tango-mock process.
+pytestmark = pytest.mark.slow
+
 PAYLOAD = {**MLFLOW_PAYLOAD, "deployment_key": "created-during-shutdown"}
 
 # `tango-mock` whose state writes (after the one at start) signal that they began, then take

@@ -17,6 +17,9 @@ import requests
 from tests.cli_process import MockProcess, console_script_command
 from tests.envelope import check_envelope
 
+# Each test drives a tango-mock process.
+pytestmark = pytest.mark.slow
+
 TIMEOUT = 10
 
 # The two payloads exactly as TANGO's page shows them (placeholders included).

@@ -109,6 +109,7 @@ def snapshot_from_state_file(path: Path) -> dict[str, tuple[list[str], list[str]
     return {name: (live, sorted(retired)) for name, (live, retired) in result.items()}
 
 
+@pytest.mark.slow  # 60 clients
 @pytest.mark.parametrize("persisted", [False, True], ids=["in-memory", "state-file"])
 async def test_create_delete_get_storm_leaves_a_consistent_state(
     persisted: bool, tmp_path: Path

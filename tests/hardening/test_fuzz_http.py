@@ -203,6 +203,7 @@ def fuzz_target() -> Iterator[LiveMock]:
         yield mock
 
 
+@pytest.mark.slow  # 600 fuzzed requests
 def test_hostile_requests_never_break_the_mock(
     fuzz_target: LiveMock, capsys: pytest.CaptureFixture[str]
 ) -> None:

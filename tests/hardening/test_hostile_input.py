@@ -217,6 +217,7 @@ async def test_chunked_body_broken_mid_stream_is_400(live: LiveMock) -> None:
     assert live.state() == before
 
 
+@pytest.mark.slow  # compresses 64 MiB
 async def test_gzip_bomb_is_413(live: LiveMock) -> None:
     bomb = gzip.compress(b" " * (64 * ONE_MIB))
     headers = {**JSON_HEADERS, "Content-Encoding": "gzip"}

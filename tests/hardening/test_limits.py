@@ -62,6 +62,7 @@ async def closed_within(reader: asyncio.StreamReader, seconds: float) -> bool:
     return True
 
 
+@pytest.mark.slow  # waits out a client timeout
 async def test_slow_body_gets_408_and_is_dropped_while_others_are_served(
     impatient: LiveMock,
 ) -> None:
@@ -83,6 +84,7 @@ async def test_slow_body_gets_408_and_is_dropped_while_others_are_served(
     assert impatient.state() == before
 
 
+@pytest.mark.slow  # waits out a client timeout
 async def test_content_length_longer_than_sent_times_out_instead_of_hanging(
     impatient: LiveMock,
 ) -> None:
@@ -97,6 +99,7 @@ async def test_content_length_longer_than_sent_times_out_instead_of_hanging(
     assert impatient.state() == before
 
 
+@pytest.mark.slow  # waits out a client timeout
 async def test_slow_headers_are_dropped_while_others_are_served(impatient: LiveMock) -> None:
     head = request_bytes("GET", COLLECTION, headers={"X-Padding": "p" * 200})
     async with connection(impatient.port) as (reader, writer):
@@ -108,6 +111,7 @@ async def test_slow_headers_are_dropped_while_others_are_served(impatient: LiveM
         sender.cancel()
 
 
+@pytest.mark.slow  # waits out a client timeout
 async def test_idle_keep_alive_connection_is_closed(impatient: LiveMock) -> None:
     async with connection(impatient.port) as (reader, writer):
         writer.write(request_bytes("GET", COLLECTION))

@@ -7,6 +7,9 @@ import pytest
 from bench.soak import report, run
 from tests.hardening.support import LONG
 
+# Holds a request rate for 10 s (2 minutes with TANGO_MOCK_LONG=1).
+pytestmark = pytest.mark.slow
+
 
 def test_soak_keeps_answers_right_and_memory_flat(capsys: pytest.CaptureFixture[str]) -> None:
     # The rate is reported, not asserted, in the short form: CI machines are shared and noisy.
