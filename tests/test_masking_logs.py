@@ -14,6 +14,7 @@ import requests
 from mock_server.http.request_log import SERVER_LOGGERS
 from tests.cli_process import MockProcess, python_module_command, run_to_exit
 from tests.masking_corpus import CORPUS, JWT, all_secrets, leaks
+from tests.test_plugin import readme_python_block
 
 pytest_plugins = ["pytester"]
 
@@ -120,10 +121,9 @@ def test_the_fixture_masks_its_journal_and_its_logs(tango_mock, caplog):
 
 
 def test_mask_keys_come_from_the_fixture_settings(pytester: pytest.Pytester) -> None:
+    """The README's conftest.py, verbatim."""
     pytester.makeconftest(
-        "import pytest\nfrom mock_server import MockSettings\n\n"
-        "@pytest.fixture(scope='session')\ndef tango_mock_settings():\n"
-        "    return MockSettings(mask_keys=('model_uri',))\n"
+        readme_python_block("import pytest\nfrom mock_server import MockSettings\n")
     )
     pytester.makepyfile(test_masking=PLUGIN_TESTS.format(jwt=JWT))
     result = pytester.runpytest_inprocess(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mock_server import masking
 from mock_server.masking import (
     DEFAULT_POLICY,
     MASK,
@@ -418,3 +421,20 @@ def test_masked_logging_covers_its_loggers_only_while_inside(
             logger.info("token=%s", "Abc123xyz")
         logger.info("token=%s", "Abc123xyz")
     assert [r.getMessage() for r in caplog.records] == ["token=***", "token=Abc123xyz"]
+
+
+def test_the_readme_lists_every_rule_word() -> None:
+    """The README's "Secrets and masking" section is the users' copy of these lists."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Secrets and masking", 1)[1].split("\n## ", 1)[0]
+    words = [
+        *masking.CREDENTIAL_WORDS,
+        *masking.CREDENTIAL_COMPOUNDS,
+        *masking.DESCRIBING_WORDS,
+        *(" ".join(pair) for pair in masking.HARMLESS_KEY_PAIRS),
+        *(" ".join(phrase) for phrase in masking.CREDENTIAL_PHRASES),
+    ]
+    missing = [word for word in words if f"`{word}`" not in section]
+    assert missing == []
+    labels = {label for label, _ in masking.TOKEN_SHAPES}
+    assert labels <= set(re.findall(r"<masked: ([a-z ]+)>", section))
