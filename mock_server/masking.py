@@ -277,10 +277,11 @@ TOKEN_SHAPES: tuple[tuple[str, str], ...] = (
 # Each pass starts with a literal or a character set, so the regex engine skips ahead to
 # where it can match: one pass with every shape as an alternative was ten times slower.
 _PEM = re.compile(
-    # A PEM block; cut short (a truncated excerpt), up to where its base64 stops.
+    # A PEM block: its body (base64, line breaks, JSON-escaped ones, `Proc-Type:` headers)
+    # runs to the next `-----`, so a block cut short (an excerpt) is masked too, and no
+    # BEGIN ever scans past another block (linear time, whatever the text).
     r"-----BEGIN (?P<label>[A-Z0-9 ]{1,40})-----"
-    r"(?:.*?-----END (?P=label)-----|[A-Za-z0-9+/=\s\\]*)",
-    re.DOTALL,
+    r"(?:[A-Za-z0-9+/=\s\\:,.]|-(?!----))*+(?:-----END (?P=label)-----)?"
 )
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){2,4}")
 _TOKENS = re.compile("|".join(pattern for _, pattern in TOKEN_SHAPES) + "(?![A-Za-z0-9])")
@@ -291,13 +292,11 @@ _SCHEME = re.compile(
     rf"(?P<scheme>Bearer|Basic|Token|bearer|basic)(?P<space>[ \t]+)"
     rf"(?P<credential>{_TOKEN68})(?![A-Za-z0-9._~+/=-])"
 )
-# The name is the whole run of name characters before `=` (possessive: no backtracking). A
-# value holding pairs of its own (Azure's `SharedAccessSignature=sv=...&sig=...`) runs on to
-# the next `;`: `rest`.
-_PAIR = re.compile(
-    r"(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]++)="
-    r"(?P<value>[^;&\s\"'<>,=]*=*)(?P<rest>(?<==)(?!&)[^;\s\"'<>,]+)?"
-)
+# The name is the whole run of name characters before `=` (possessive: no backtracking).
+_PAIR = re.compile(r"(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]++)=(?P<value>[^;&\s\"'<>,=]*=*)")
+# A value holding pairs of its own (Azure's `SharedAccessSignature=sv=...&sig=...`) runs on
+# to the next `;`.
+_PAIRS_IN_VALUE = re.compile(r"(?!&)[^;\s\"'<>,]*")
 _QUOTED_PAIR = re.compile(
     r"(?P<quote>[\"'])(?P<name>[^\"'\\\n]{1,64})(?P=quote)(?P<colon>\s*:\s*)"
     r"(?P<vquote>[\"'])(?:\\.|(?!(?P=vquote))[^\\\n])*(?P=vquote)"
@@ -316,7 +315,7 @@ def mask_text(text: str, policy: MaskingPolicy = DEFAULT_POLICY) -> str:
     if "earer" in text or "asic" in text or "Token" in text:
         text = _SCHEME.sub(_masked_credential, text)
     if "=" in text:
-        text = _PAIR.sub(lambda m: _masked_pair(m, policy), text)
+        text = _mask_pairs(text, policy)
     if ":" in text and ('"' in text or "'" in text):
         text = _QUOTED_PAIR.sub(lambda m: _masked_quoted_pair(m, policy), text)
     return text
@@ -356,14 +355,19 @@ def _is_basic_credential(credential: str) -> bool:
     return b":" in decoded
 
 
-def _masked_pair(match: re.Match[str], policy: MaskingPolicy) -> str:
-    """`name=***` in a query or connection string when the name names a credential."""
-    name, rest = match["name"], match["rest"]
-    if match["value"] and is_secret_key(name, policy):
-        return f"{name}={MASK}"
-    if rest:
-        return f"{name}={match['value']}{mask_text(rest, policy)}"
-    return match[0]
+def _mask_pairs(text: str, policy: MaskingPolicy) -> str:
+    """`name=***` in queries and connection strings where the name names a credential."""
+    parts, shown_up_to = [], 0
+    for match in _PAIR.finditer(text):
+        value = match["value"]
+        if match.start() < shown_up_to or not value or not is_secret_key(match["name"], policy):
+            continue
+        end = match.end()
+        rest = _PAIRS_IN_VALUE.match(text, end) if value.endswith("=") else None
+        end = rest.end() if rest else end
+        parts += [text[shown_up_to : match.start("value")], MASK]
+        shown_up_to = end
+    return "".join(parts) + text[shown_up_to:] if parts else text
 
 
 def _masked_quoted_pair(match: re.Match[str], policy: MaskingPolicy) -> str:

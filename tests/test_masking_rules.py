@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +305,29 @@ def test_a_mask_never_keeps_a_piece_of_the_secret() -> None:
     for text, masked, secrets in SHAPES:
         for secret in secrets:
             assert secret not in masked, text
+
+
+HOSTILE_SIZE = 64 * 1024  # the journal keeps bodies up to this size
+HOSTILE = {
+    "pem headers": "-----BEGIN X-----" * (HOSTILE_SIZE // 17),
+    "pem bodies": ("-----BEGIN A-----" + "x") * (HOSTILE_SIZE // 18),
+    "nested pairs": "a=" * (HOSTILE_SIZE // 2),
+    "secret pairs": "key=" * (HOSTILE_SIZE // 4),
+    "quoted pairs": '"a":' * (HOSTILE_SIZE // 4),
+    "open quotes": '"a": "' + "\\" * HOSTILE_SIZE,
+    "userinfo": "://x:" * (HOSTILE_SIZE // 5),
+    "schemes": "Bearer " * (HOSTILE_SIZE // 7),
+    "prefixes": "x" * HOSTILE_SIZE,
+    "jwt starts": "eyJaaaa." * (HOSTILE_SIZE // 8),
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_text_is_masked_in_linear_time_without_recursion(text: str) -> None:
+    """A client picks the bodies the journal shows: no input may make reading it slow."""
+    started = time.perf_counter()
+    mask_text(text)
+    assert time.perf_counter() - started < 2.0  # quadratic: seconds; linear: milliseconds
 
 
 # -- queries, headers, bodies ------------------------------------------------------------------
