@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_server.masking import mask_body, mask_headers
+
 BODY_EXCERPT_CHARS = 600
 CURL_BODY_CHARS = 1500
 
@@ -82,9 +84,10 @@ class Exchange:
         return '"' + "".join(parts) + '"'
 
     def describe(self) -> str:
-        """The curl line and the response (status, headers, body excerpt), indented for a log."""
+        """The curl line and the response (status, headers, body excerpt), indented for a log;
+        the response's secrets masked by the mock's one policy (a server may echo them)."""
         lines = [f"  {self.curl()}", f"  response: {self.answer}"]
-        for name, value in self.response_headers.items():
+        for name, value in mask_headers(self.response_headers):
             lines.append(f"    {name}: {value}")
         if self.status is not None:
             lines.append(f"    body: {_excerpt(self.response_body)}")
@@ -117,7 +120,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 def _excerpt(body: bytes) -> str:
     if not body:
         return "(empty)"
-    text = body.decode("utf-8", errors="replace")
+    text = mask_body(body)  # before cutting: a cut secret would no longer look like one
     if len(text) > BODY_EXCERPT_CHARS:
         return f"{text[:BODY_EXCERPT_CHARS]}... ({len(body)} bytes)"
     return text

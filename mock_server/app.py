@@ -22,7 +22,8 @@ from mock_server.state.journal import RequestJournal
 def create_app(settings: MockSettings | None = None) -> web.Application:
     """A fresh, independent mock seeded from `settings.seed` (two apps never share state)."""
     settings = settings or MockSettings()
-    journal, faults = RequestJournal(settings.journal_size), FaultBook()
+    journal = RequestJournal(settings.journal_size, masking=settings.masking)
+    faults = FaultBook()
     app = web.Application(
         middlewares=[  # X-Request-Id, CORS, header limit, error envelope, access log, journal
             request_middleware(settings, journal, faults, cors_policy(settings.cors_origins)),

@@ -23,6 +23,7 @@ from mock_server.http.cors import normalise_origin
 from mock_server.http.keys import STORE
 from mock_server.http.limits import add_limit_options, limit_settings
 from mock_server.http.server import serve_until_signalled
+from mock_server.masking import MaskingFilter, MaskingPolicy, mask_key_problem
 from mock_server.runtime import (
     EVENT_LOOP_CHOICES,
     EventLoopUnavailable,
@@ -80,6 +81,13 @@ def _journal_size_option(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"expected a number of entries (0 or more), got {value!r}")
     return int(value)
+
+
+def _mask_key_option(value: str) -> str:
+    problem = mask_key_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
 
 
 def _admin_token_option(value: str) -> str:
@@ -140,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"requests kept in the journal (GET /_mock/requests); 0 keeps none "
         f"(default: {DEFAULT_JOURNAL_SIZE})",
+    )
+    parser.add_argument(
+        "--mask-key",
+        action="append",
+        type=_mask_key_option,
+        default=[],
+        metavar="NAME",
+        help="also hide values under keys named so (matched on words, any case: "
+        "model_uri hides modelUri too) in the journal and the logs (repeatable)",
     )
     parser.add_argument(
         "--admin-token",
@@ -211,8 +228,14 @@ def format_banner(url: str, store: DeploymentStore, *, admin: AdminDecision | No
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    masking = MaskingPolicy(tuple(args.mask_key))
+    # Every line, ours and the libraries' (aiohttp, asyncio) with tracebacks, is masked.
+    log_handler = logging.StreamHandler()
+    log_handler.addFilter(MaskingFilter(masking))
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[log_handler],
     )
     # The access log writes a line per request: skip gathering what this format never shows
     # (caller, thread and process; see the logging HOWTO, "Optimization"): ~25% of a line.
@@ -236,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_file=args.state_file,
             initial_state=saved,
             cors_origins=tuple(args.cors_origin),
+            mask_keys=masking.extra_keys,
             **limit_settings(args),
         )
         app = create_app(settings)

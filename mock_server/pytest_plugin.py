@@ -267,7 +267,8 @@ def default_settings() -> MockSettings:
 
 @pytest.fixture(scope="session")
 def tango_mock_settings() -> MockSettings:
-    """Settings of the session's mock; override this session-scoped fixture to seed it.
+    """Settings of the session's mock; override this session-scoped fixture to seed it (or
+    to add `mask_keys`, key names the journal and the mock's logs hide).
 
     Whatever the seed, `tango_mock.token` (workspace `test-workspace`) and
     `tango_mock.other_token` (workspace `other-workspace`) are added to it.
@@ -281,7 +282,9 @@ def tango_mock_server(tango_mock_settings: MockSettings) -> Iterator[TangoMock]:
     from dataclasses import replace
 
     from mock_server.app import create_app
+    from mock_server.http.request_log import SERVER_LOGGERS
     from mock_server.http.server import BackgroundServer
+    from mock_server.masking import masked_logging
     from mock_server.state.fixtures import with_extra_tokens
 
     if not tango_mock_settings.admin_enabled:
@@ -289,7 +292,11 @@ def tango_mock_server(tango_mock_settings: MockSettings) -> Iterator[TangoMock]:
     settings = replace(
         tango_mock_settings, seed=with_extra_tokens(tango_mock_settings.seed, TEST_GRANTS)
     )
-    with BackgroundServer(create_app(settings)) as server:
+    # pytest owns the log handlers here: the mock's own loggers mask what they write.
+    with (
+        masked_logging(SERVER_LOGGERS, settings.masking),
+        BackgroundServer(create_app(settings)) as server,
+    ):
         yield TangoMock(server.url, admin_token=settings.admin_token)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mock_server.masking import MaskingPolicy
 from mock_server.state.fixture_types import FixtureDocument
 from mock_server.state.journal import DEFAULT_JOURNAL_SIZE
 from mock_server.state.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
@@ -37,3 +38,11 @@ class MockSettings:
     journal_size: int = DEFAULT_JOURNAL_SIZE
     admin_enabled: bool = True
     admin_token: str | None = None
+    # --mask-key: more key names whose values the journal and the logs hide (README "Secrets
+    # and masking"); the API and the state export always keep real values.
+    mask_keys: tuple[str, ...] = ()
+
+    @property
+    def masking(self) -> MaskingPolicy:
+        """The masking policy of everything this mock shows."""
+        return MaskingPolicy(self.mask_keys)

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from mock_server.masking import MaskingPolicy
 from mock_server.state.journal import (
     JOURNAL_BODY_LIMIT,
     JournalEntry,
     RequestJournal,
     describe_body,
-    mask_secrets,
-    masked_query,
 )
 
 
@@ -84,32 +82,6 @@ def test_clear_can_spare_other_workspaces() -> None:
     assert len(journal) == 0
 
 
-def test_mask_secrets_hides_every_secret_looking_key_at_any_depth() -> None:
-    data: dict[str, Any] = {
-        "registry_connector_init": {"tracking_server_pat": "dapi-1", "url": "https://x"},
-        "list": [{"Access_Token": "a"}, {"nested": {"CLIENT_SECRET": {"deep": "s"}}}],
-        "password": None,
-        "plain": "keep",
-    }
-    masked = mask_secrets(data)
-    assert masked == {
-        "registry_connector_init": {"tracking_server_pat": "***", "url": "https://x"},
-        "list": [{"Access_Token": "***"}, {"nested": {"CLIENT_SECRET": "***"}}],
-        "password": "***",
-        "plain": "keep",
-    }
-    assert data["registry_connector_init"]["tracking_server_pat"] == "dapi-1", "not in place"
-
-
-def test_masked_query_groups_repeated_names_and_hides_secrets() -> None:
-    assert masked_query("a=1&a=2&access_token=xyz&b=&Password=p") == {
-        "a": ["1", "2"],
-        "access_token": "***",
-        "b": "",
-        "Password": "***",
-    }
-
-
 def test_bodies_that_are_not_json_or_too_large_are_summarised_never_kept_raw() -> None:
     assert describe_body(None, content_type="", declared_length=None) is None
     assert describe_body(b"", content_type="application/json", declared_length=0) is None
@@ -128,3 +100,24 @@ def test_an_entry_renders_utc_time_and_masked_body() -> None:
     assert rendered["body"] == {"server_proxy_pat": "***"}
     assert rendered["query"] == {"token": "***"}
     assert "dapi-2" not in json.dumps(rendered)
+
+
+def test_an_entry_is_shown_with_the_journal_s_masking_policy() -> None:
+    """Extra key names reach the body and the query; real values stay in the entry."""
+    body = b'{"init": {"model_uri": "models:/m/1", "region": "eu"}, "modelUri": "x"}'
+    raw = entry(body=body, query="model_uri=q&page=2", path="/api/deployment/ok")
+    journal = RequestJournal(10, masking=MaskingPolicy(("model_uri",)))
+    journal.record(raw)
+    rendered = next(iter(journal)).to_json(journal.masking)
+    assert rendered["body"] == {"init": {"model_uri": "***", "region": "eu"}, "modelUri": "***"}
+    assert rendered["query"] == {"model_uri": "***", "page": "2"}
+    assert next(iter(journal)).body == body  # masked when shown, never when kept
+    assert entry(body=body).to_json()["body"]["init"]["model_uri"] == "models:/m/1"
+
+
+def test_a_secret_shaped_path_is_masked_when_shown_but_still_filters() -> None:
+    token = "ghp_" + "A1b2" * 9
+    journal = RequestJournal(10)
+    journal.record(entry(path=f"/api/deployment/{token}"))
+    [found] = journal.find(path=f"/api/deployment/{token}")
+    assert found.to_json()["path"] == "/api/deployment/<masked: github token>"

@@ -174,8 +174,8 @@ async def put_state(request: web.Request) -> web.Response:
 
 async def list_requests(request: web.Request) -> web.Response:
     """The journal, oldest first, filtered by method, path (glob) and workspace."""
-    query = request.query
-    entries = request.config_dict[JOURNAL].find(
+    query, journal = request.query, request.config_dict[JOURNAL]
+    entries = journal.find(
         method=query.get("method"), path=query.get("path"), workspace=query.get("workspace")
     )
     limit = query.get("limit")
@@ -183,7 +183,7 @@ async def list_requests(request: web.Request) -> web.Response:
         if not limit.isdigit():
             raise BadAdminQuery("limit must be a non-negative integer.")
         entries = entries[-int(limit) :] if int(limit) else []
-    return ascii_json_response([entry.to_json() for entry in entries])
+    return ascii_json_response([entry.to_json(journal.masking) for entry in entries])
 
 
 async def clear_requests(request: web.Request) -> web.Response:

@@ -1,7 +1,8 @@
 """Log every exchange: its `X-Request-Id`, one access line, a journal entry for API traffic.
 
 The access line holds method, path (never the query string), status, duration, request id
-and workspace: no header, token or body ever reaches the log.
+and workspace: no header, token or body ever reaches the log, and a secret-shaped path is
+masked with the rest of the log (`masking.MaskingFilter`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,17 @@ from mock_server.http.keys import RAW_BODY, WORKSPACE
 from mock_server.state.journal import RequestJournal
 
 access_logger = logging.getLogger("mock_server.access")
+
+SERVER_LOGGERS = (
+    "mock_server",
+    "mock_server.access",
+    "mock_server.http.protocol",
+    "mock_server.state.persistence",
+    "aiohttp.server",
+    "aiohttp.web",
+)
+"""Every logger a serving mock writes to: what `masking.masked_logging` covers where the mock
+does not own the log handlers (the pytest plugin)."""
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # A client's id is echoed only if it is 1..128 printable ASCII characters without spaces,

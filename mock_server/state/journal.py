@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl
 
 from yarl import URL
+
+from mock_server.masking import DEFAULT_POLICY, MaskingPolicy, mask_json, mask_query, mask_text
 
 DEFAULT_JOURNAL_SIZE = 1000
 # Bodies larger than this are summarised instead of kept, so the journal's memory is bounded
@@ -25,41 +26,6 @@ DEFAULT_JOURNAL_SIZE = 1000
 JOURNAL_BODY_LIMIT = 64 * 1024
 # Deeper bodies are summarised: showing them would recurse past Python's limits.
 MAX_SHOWN_DEPTH = 64
-MASK = "***"
-SECRET_KEY_PARTS = ("pat", "token", "secret", "password")
-
-
-def is_secret_key(key: str) -> bool:
-    """Keys naming credentials (Databricks `*_pat`, `token`, `client_secret`, `password`...)."""
-    lowered = key.lower()
-    return any(part in lowered for part in SECRET_KEY_PARTS)
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy of JSON data where every value under a secret-looking key, at any depth, is ***."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if is_secret_key(str(key)) else mask_secrets(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
-    return value
-
-
-def masked_query(query_string: str) -> dict[str, str | list[str]]:
-    """The query string as an object (repeated names give lists), secret-looking names masked."""
-    result: dict[str, str | list[str]] = {}
-    for name, raw in parse_qsl(query_string, keep_blank_values=True):
-        value = MASK if is_secret_key(name) else raw
-        previous = result.get(name)
-        if previous is None:
-            result[name] = value
-        elif isinstance(previous, list):
-            previous.append(value)
-        else:
-            result[name] = [previous, value]
-    return result
 
 
 def nested_deeper_than(value: Any, limit: int) -> bool:
@@ -75,7 +41,13 @@ def nested_deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def describe_body(body: bytes | None, *, content_type: str, declared_length: int | None) -> Any:
+def describe_body(
+    body: bytes | None,
+    *,
+    content_type: str,
+    declared_length: int | None,
+    masking: MaskingPolicy = DEFAULT_POLICY,
+) -> Any:
     """The body for the journal: masked JSON when it is JSON, otherwise a summary (never raw)."""
     if body is None:
         if not declared_length:
@@ -91,7 +63,7 @@ def describe_body(body: bytes | None, *, content_type: str, declared_length: int
         return f"<{len(body)} bytes of {content_type or 'unknown type'}, not JSON>"
     if nested_deeper_than(data, MAX_SHOWN_DEPTH):
         return f"<{len(body)} bytes of JSON nested too deeply to show>"
-    return mask_secrets(data)
+    return mask_json(data, masking)
 
 
 class JournalEntry(NamedTuple):
@@ -125,20 +97,23 @@ class JournalEntry(NamedTuple):
         value = self.headers.get("Content-Length", "")
         return int(value) if value.isdigit() else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, masking: MaskingPolicy = DEFAULT_POLICY) -> dict[str, Any]:
         """The public shape of an entry (`GET /_mock/requests`), with secrets masked."""
         moment = datetime.fromtimestamp(self.started_at, UTC)
         return {
             "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "method": self.method,
-            "path": self.path,
-            "query": masked_query(self.url.query_string),
+            "path": mask_text(self.path, masking),
+            "query": mask_query(self.url.query_string, masking),
             "status": self.status,
             "duration_ms": round(self.duration_ms, 3),
-            "request_id": self.request_id,
+            "request_id": mask_text(self.request_id, masking),  # the client's, when sane
             "workspace": self.workspace,
             "body": describe_body(
-                self.body, content_type=self.content_type, declared_length=self.declared_length
+                self.body,
+                content_type=self.content_type,
+                declared_length=self.declared_length,
+                masking=masking,
             ),
         }
 
@@ -158,10 +133,13 @@ RawEntry = tuple[float, str, URL, Mapping[str, str], int, float, str, str | None
 class RequestJournal:
     """The newest `size` entries, oldest first; recording is O(1) and drops the oldest."""
 
-    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(
+        self, size: int = DEFAULT_JOURNAL_SIZE, *, masking: MaskingPolicy = DEFAULT_POLICY
+    ) -> None:
         if size < 0:
             raise ValueError("the journal size cannot be negative")
         self.size = size
+        self.masking = masking  # how entries are shown (`JournalEntry.to_json`)
         # Changed in place only, so `record` (the deque's own C-level append) stays bound to it.
         self._entries: deque[RawEntry] = deque(maxlen=size)
         self.record: Callable[[RawEntry], None] = self._entries.append
