@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from contract_tests import run as contract_run
-from contract_tests.client import TangoClient
-from contract_tests.expect import ContractViolation, expect_success
-from contract_tests.payloads import MakeDeployment, payload
-from contract_tests.run import ContractRun
-from contract_tests.settings import add_options, resolve
+from contract_tests.support import run as contract_run
+from contract_tests.support.client import TangoClient
+from contract_tests.support.expect import ContractViolation, expect_success
+from contract_tests.support.payloads import MakeDeployment, payload
+from contract_tests.support.run import ContractRun
+from contract_tests.support.settings import add_options, resolve
 
 _STACK = pytest.StashKey[ExitStack]()
 SUMMARY_LIST_LIMIT = 25

@@ -18,11 +18,11 @@ from collections.abc import Callable
 
 import pytest
 
-from contract_tests.client import JSON, TangoClient
-from contract_tests.exchange import Exchange
-from contract_tests.expect import expect_status, expect_success, violation
-from contract_tests.payloads import payload, payload_text
-from contract_tests.run import ContractRun
+from contract_tests.support.client import JSON, TangoClient
+from contract_tests.support.exchange import Exchange
+from contract_tests.support.expect import expect_status, expect_success, violation
+from contract_tests.support.payloads import payload, payload_text
+from contract_tests.support.run import ContractRun
 
 CREDENTIALS: dict[str, Callable[[ContractRun], str | None]] = {
     "no Authorization header": lambda run: None,

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from contract_tests.client import TangoClient
-from contract_tests.expect import expect_status
-from contract_tests.keys import MAX_KEY_LENGTH, is_valid_key
-from contract_tests.payloads import payload
-from contract_tests.run import ContractRun
+from contract_tests.support.client import TangoClient
+from contract_tests.support.expect import expect_status
+from contract_tests.support.keys import MAX_KEY_LENGTH, is_valid_key
+from contract_tests.support.payloads import payload
+from contract_tests.support.run import ContractRun
 
 ONE_MIB = 1024 * 1024
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contract_tests.schema import load_schema
+from contract_tests.support.schema import load_schema
 
 schema = load_schema()
 

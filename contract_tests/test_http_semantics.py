@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.client import COLLECTION_PATH, TangoClient, item_path
-from contract_tests.expect import expect_status, violation
-from contract_tests.run import ContractRun
+from contract_tests.support.client import COLLECTION_PATH, TangoClient, item_path
+from contract_tests.support.expect import expect_status, violation
+from contract_tests.support.run import ContractRun
 
 
 @pytest.mark.parametrize(

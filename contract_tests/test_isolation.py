@@ -5,8 +5,8 @@ Skipped, with the reason shown in the summary, when no second token is given.
 
 from __future__ import annotations
 
-from contract_tests.client import TangoClient
-from contract_tests.expect import (
+from contract_tests.support.client import TangoClient
+from contract_tests.support.expect import (
     expect_deployment,
     expect_listed,
     expect_not_listed,
@@ -14,7 +14,7 @@ from contract_tests.expect import (
     expect_status,
     violation,
 )
-from contract_tests.payloads import MakeDeployment, payload
+from contract_tests.support.payloads import MakeDeployment, payload
 
 
 def test_another_workspace_cannot_get_list_or_delete_it(

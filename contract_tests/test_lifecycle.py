@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from contract_tests.client import TangoClient
-from contract_tests.expect import (
+from contract_tests.support.client import TangoClient
+from contract_tests.support.expect import (
     expect_deployment,
     expect_listed,
     expect_no_body,
@@ -17,8 +17,8 @@ from contract_tests.expect import (
     expect_single,
     expect_status,
 )
-from contract_tests.payloads import MakeDeployment, payload
-from contract_tests.run import ContractRun
+from contract_tests.support.payloads import MakeDeployment, payload
+from contract_tests.support.run import ContractRun
 
 
 def test_a_live_key_sent_again_is_409_and_the_original_stays(

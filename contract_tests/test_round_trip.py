@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from contract_tests.client import TangoClient
-from contract_tests.expect import (
+from contract_tests.support.client import TangoClient
+from contract_tests.support.expect import (
     expect_all_in_workspace,
     expect_array,
     expect_deployment,
@@ -18,8 +18,8 @@ from contract_tests.expect import (
     listed_keys,
     violation,
 )
-from contract_tests.keys import MAX_KEY_LENGTH
-from contract_tests.payloads import MakeDeployment, payload, payload_text
+from contract_tests.support.keys import MAX_KEY_LENGTH
+from contract_tests.support.payloads import MakeDeployment, payload, payload_text
 
 
 @pytest.mark.parametrize("kind", ["mlflow", "databricks", "tricky", "spelled"])

@@ -14,9 +14,9 @@ from typing import Any
 
 import hypothesis
 
-from contract_tests.expect import expect_status
-from contract_tests.run import ContractRun, current
-from contract_tests.schema import ITEM, load_schema
+from contract_tests.support.expect import expect_status
+from contract_tests.support.run import ContractRun, current
+from contract_tests.support.schema import ITEM, load_schema
 
 schema = load_schema()
 

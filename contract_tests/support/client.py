@@ -10,9 +10,9 @@ from urllib.parse import quote, unquote
 
 import requests
 
-from contract_tests.exchange import Exchange
-from contract_tests.ledger import Ledger
-from contract_tests.raw_http import send_raw
+from contract_tests.support.exchange import Exchange
+from contract_tests.support.ledger import Ledger
+from contract_tests.support.raw_http import send_raw
 
 COLLECTION_PATH = "/api/deployment"
 JSON = "application/json"

@@ -19,11 +19,11 @@ from typing import Any
 import requests
 import requests.adapters
 
-from contract_tests.client import Identity, TangoClient
-from contract_tests.keys import KeyFactory
-from contract_tests.ledger import Ledger
-from contract_tests.local_mock import LocalMock, start_local_mock
-from contract_tests.settings import RunSettings
+from contract_tests.support.client import Identity, TangoClient
+from contract_tests.support.keys import KeyFactory
+from contract_tests.support.ledger import Ledger
+from contract_tests.support.local_mock import LocalMock, start_local_mock
+from contract_tests.support.settings import RunSettings
 
 OWNER = "token"
 OTHER = "other-token"

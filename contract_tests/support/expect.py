@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from contract_tests.exchange import Exchange
-from contract_tests.same_json import json_difference
+from contract_tests.support.exchange import Exchange
+from contract_tests.support.same_json import json_difference
 
 PAYLOAD_FIELDS = (
     "deployment_key",
