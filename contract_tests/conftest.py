@@ -18,11 +18,16 @@ from contract_tests.support import run as contract_run
 from contract_tests.support.client import TangoClient
 from contract_tests.support.expect import ContractViolation, expect_success
 from contract_tests.support.payloads import MakeDeployment, payload
+from contract_tests.support.preflight import preflight_problem
 from contract_tests.support.run import ContractRun
 from contract_tests.support.settings import add_options, resolve
 
 _STACK = pytest.StashKey[ExitStack]()
+_STOPPED = pytest.StashKey[str]()
+EXIT_NOT_STARTED = 2
+"""The exit code of a run stopped before its tests: a usage error or an unreachable server."""
 SUMMARY_LIST_LIMIT = 25
+SUMMARY_KEY_WIDTH = 40
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,14 +43,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STACK] = stack
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Stop at once, with one clear line, when the server cannot be reached at all."""
-    run = contract_run.current()
-    probe = run.client().list(authorization=None)
-    if probe.status is None:
-        pytest.exit(
-            f"cannot reach the TANGO server at {run.base_url}: {probe.answer}", returncode=1
-        )
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """Stop before the first test, with one line, when the server or a token is unusable."""
+    problem = preflight_problem(contract_run.current())
+    if problem is None:
+        return None
+    session.config.stash[_STOPPED] = problem  # said once, at the end of the summary
+    return True  # the tests do not run
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -56,6 +61,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Delete every deployment the run created and did not delete itself."""
+    if _STOPPED in session.config.stash:
+        session.exitstatus = EXIT_NOT_STARTED
     run = contract_run.current()
     clients = {
         identity.name: run.client(identity, purpose="cleanup") for identity in run.identities
@@ -72,6 +79,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     verbose = terminalreporter.config.get_verbosity() > 0
     write = terminalreporter.write_line
     terminalreporter.section("TANGO contract run")
+    stopped = terminalreporter.config.stash.get(_STOPPED, None)
     target = f"{run.base_url} (this project's mock, in-process)" if run.local_mock else run.base_url
     settings = run.settings
     write(f"server: {target}")
@@ -85,17 +93,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     left = [entry for entry in entries if entry.deleted_by is None]
     write(
         f"created {len(entries)} deployments; deleted {by_test} during the tests and "
-        f"{by_cleanup} in cleanup; {len(left)} left; {run.ledger.requests_sent} HTTP requests"
+        f"{by_cleanup} in cleanup; {len(left)} left; {run.ledger.requests_sent} HTTP request"
+        f"{'s' if run.ledger.requests_sent != 1 else ''}"
     )
     shown = entries if verbose else entries[:SUMMARY_LIST_LIMIT]
+    if shown:
+        width = min(max(len(entry.key) for entry in shown), SUMMARY_KEY_WIDTH)
+        write(f"  {'created with':<15} {'deployment key':<{width}}  state")
     for entry in shown:
         state = f"deleted ({entry.deleted_by})" if entry.deleted_by else "NOT deleted"
         problem = f": cleanup got {entry.cleanup_problem}" if entry.cleanup_problem else ""
-        write(f"  {entry.identity:<12} {entry.key}  {state}{problem}")
+        flag = f"--{entry.identity}"
+        write(f"  {flag:<15} {entry.key:<{width}}  {state}{problem}")
     if len(shown) < len(entries):
         write(f"  ... and {len(entries) - len(shown)} more (-v lists them all)")
     if left:
         write("Some deployments could not be deleted; remove them by hand (see above).", red=True)
+    if stopped is not None:
+        write(f"stopped before the tests: {stopped}", red=True, bold=True)
 
 
 @pytest.hookimpl(wrapper=True)

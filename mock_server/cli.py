@@ -81,7 +81,9 @@ def _admin_token_option(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tango-mock",
-        description="An in-memory TANGO Deployment API for laptops, CI and demos.",
+        usage="%(prog)s [serve] [options]  |  %(prog)s contract [options]",
+        description="An in-memory TANGO Deployment API for laptops, CI and demos. "
+        "`tango-mock contract --help`: check a server against the contract instead.",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)"
@@ -197,6 +199,13 @@ def format_banner(url: str, store: DeploymentStore, *, admin: AdminDecision | No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["contract"]:
+        from mock_server.contract_command import main as contract_main
+
+        return contract_main(argv[1:])
+    if argv[:1] == ["serve"]:  # the default command, spelled out
+        argv = argv[1:]
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -55,22 +55,59 @@ class RunSettings:
         return self.base_url is None
 
 
+@dataclass(frozen=True)
+class Option:
+    """One option of the suite: the pytest flag, its environment variable and its help."""
+
+    flag: str
+    env: str
+    metavar: str
+    help: str
+
+
 OPTIONS = (
-    ("--base-url", "TANGO_BASE_URL", "URL of the TANGO server to check (default: start the mock)"),
-    ("--token", "TANGO_TOKEN", "bearer token of the workspace the suite works in"),
-    ("--other-token", "TANGO_OTHER_TOKEN", "token of a second workspace (isolation tests)"),
-    ("--max-examples", "TANGO_MAX_EXAMPLES", "generated examples per operation (request budget)"),
-    ("--contract-profile", "TANGO_CONTRACT_PROFILE", "default (fast, CI) or deep (nightly)"),
-    ("--contract-seed", "TANGO_CONTRACT_SEED", f"data generation seed (default {DEFAULT_SEED})"),
+    Option(
+        "--base-url", "TANGO_BASE_URL", "URL", "the TANGO server to check (default: start the mock)"
+    ),
+    Option("--token", "TANGO_TOKEN", "TOKEN", "bearer token of the workspace the suite works in"),
+    Option(
+        "--other-token",
+        "TANGO_OTHER_TOKEN",
+        "TOKEN",
+        "token of a second workspace (isolation tests)",
+    ),
+    Option(
+        "--max-examples",
+        "TANGO_MAX_EXAMPLES",
+        "N",
+        "generated examples per operation (request budget)",
+    ),
+    Option(
+        "--contract-profile",
+        "TANGO_CONTRACT_PROFILE",
+        "PROFILE",
+        "default (fast, CI) or deep (nightly)",
+    ),
+    Option(
+        "--contract-seed",
+        "TANGO_CONTRACT_SEED",
+        "N",
+        f"data generation seed (default {DEFAULT_SEED})",
+    ),
 )
 
 
 def add_options(parser: pytest.Parser) -> None:
     """Register the suite's options; reuse one another plugin (pytest-base-url) already added."""
     group = parser.getgroup("tango-contract", "TANGO contract suite")
-    for flag, env, help_text in OPTIONS:
+    for option in OPTIONS:
         try:
-            group.addoption(flag, default=None, help=f"{help_text}; env {env}")
+            group.addoption(
+                option.flag,
+                default=None,
+                metavar=option.metavar,
+                help=f"{option.help}; env {option.env}",
+            )
         except ValueError:  # e.g. pytest-base-url owns --base-url: same meaning, keep theirs
             continue
 
@@ -96,7 +133,7 @@ def _positive_int(text: str | None, flag: str, default: int) -> int:
 
 def resolve(config: pytest.Config) -> RunSettings:
     """Read the options (command line first, then environment) and check they fit together."""
-    values = {flag: _option(config, flag, env) for flag, env, _ in OPTIONS}
+    values = {option.flag: _option(config, option.flag, option.env) for option in OPTIONS}
     profile_name = values["--contract-profile"] or "default"
     if profile_name not in PROFILES:
         raise pytest.UsageError(
