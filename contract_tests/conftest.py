@@ -17,10 +17,12 @@ import pytest
 from contract_tests.support import run as contract_run
 from contract_tests.support.client import TangoClient
 from contract_tests.support.expect import ContractViolation, expect_success
+from contract_tests.support.generated_rules import broken_rules, rules_run
 from contract_tests.support.payloads import MakeDeployment, payload
 from contract_tests.support.preflight import preflight_problem
 from contract_tests.support.run import ContractRun
 from contract_tests.support.settings import add_options, resolve
+from mock_server.contract.rule_ids import rule
 
 _STACK = pytest.StashKey[ExitStack]()
 _STOPPED = pytest.StashKey[str]()
@@ -35,6 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "generated(stateful): schemathesis' checks judge this test's rules"
+    )
     settings = resolve(config)
     stack = ExitStack()
     run = contract_run.start(settings)
@@ -120,6 +125,9 @@ def pytest_runtest_makereport(
     """A broken contract rule is reported as its message and the test line, not a traceback."""
     report = yield
     excinfo = call.excinfo
+    generated = item.get_closest_marker("generated")
+    if generated is not None and report.when == "call":
+        _tally_generated(report, excinfo, stateful=bool(generated.kwargs.get("stateful")))
     if report.failed and excinfo is not None and isinstance(excinfo.value, ContractViolation):
         root = item.config.rootpath
         where = [
@@ -129,6 +137,30 @@ def pytest_runtest_makereport(
         ]
         report.longrepr = f"{excinfo.value}\n  (at {where[-1] if where else item.nodeid})"
     return report
+
+
+def _tally_generated(
+    report: pytest.TestReport,
+    excinfo: pytest.ExceptionInfo[BaseException] | None,
+    *,
+    stateful: bool,
+) -> None:
+    """What a schemathesis test judged: each failure's rule broke, the other rules held."""
+    run = contract_run.current()
+    broken = []
+    if report.failed and excinfo is not None:
+        broken = broken_rules(excinfo.value, str(report.longrepr))
+    for rule_id, text in broken:
+        run.rule_book.broke(rule_id, run.scrub(text))
+    if report.failed or report.passed:
+        for rule_id in rules_run(stateful=stateful, selected=run.settings.rules):
+            if rule_id not in {broken_id for broken_id, _ in broken}:
+                run.rule_book.held(rule_id)
+    if broken:
+        lines = [
+            f"{rule_id} ({rule(rule_id).source}: {rule(rule_id).where})" for rule_id, _ in broken
+        ]
+        report.sections.append(("broken rules", "\n".join(dict.fromkeys(lines))))
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -177,7 +209,11 @@ def created(client: TangoClient, new_key: Callable[[str], str]) -> MakeDeploymen
         label: str = "k", kind: str = "mlflow", via: TangoClient | None = None
     ) -> dict[str, Any]:
         sent = payload(new_key(label), kind)
-        expect_success((via or client).create(sent), "creating a valid new deployment (setup)")
+        expect_success(
+            (via or client).create(sent),
+            "creating a valid new deployment (setup)",
+            rule="create.valid-accepted",
+        )
         return sent
 
     return create

@@ -20,7 +20,7 @@ import pytest
 
 from contract_tests.support.client import JSON, TangoClient
 from contract_tests.support.exchange import Exchange
-from contract_tests.support.expect import expect_status, expect_success, violation
+from contract_tests.support.expect import expect_status, expect_success, held, violation
 from contract_tests.support.payloads import payload, payload_text
 from contract_tests.support.run import ContractRun
 
@@ -31,6 +31,18 @@ CREDENTIALS: dict[str, Callable[[ContractRun], str | None]] = {
     "an unknown token": lambda run: f"Bearer {run.settings.key_prefix}unknown-token",
 }
 IDS = ["none", "malformed", "non-bearer", "unknown"]
+CREDENTIAL_RULES = dict(
+    zip(
+        CREDENTIALS,
+        [
+            "auth.missing-token-401",
+            "auth.malformed-header-401",
+            "auth.non-bearer-scheme-401",
+            "auth.unknown-token-401",
+        ],
+        strict=True,
+    )
+)
 OPERATIONS = ["createDeployment", "listDeployments", "getDeployment", "deleteDeployment"]
 
 # Create bodies a valid token would get a 4xx other than 401 for: (body, Content-Type).
@@ -65,7 +77,11 @@ NEAR_MISS_IDS = ["swapped-case", "longer", "shorter"]
 def live_key(run: ContractRun) -> str:
     """One live deployment the refused GET and DELETE requests point at."""
     key = run.keys.new("auth")
-    expect_success(run.client().create(payload(key)), "creating a valid new deployment (setup)")
+    expect_success(
+        run.client().create(payload(key)),
+        "creating a valid new deployment (setup)",
+        rule="create.valid-accepted",
+    )
     return key
 
 
@@ -74,8 +90,14 @@ def deleted_key(run: ContractRun) -> str:
     """One soft-deleted deployment: refused requests must not reveal that it existed."""
     key = run.keys.new("auth-deleted")
     client = run.client()
-    expect_success(client.create(payload(key)), "creating a valid new deployment (setup)")
-    expect_success(client.delete(key), "deleting a live deployment (setup)")
+    expect_success(
+        client.create(payload(key)),
+        "creating a valid new deployment (setup)",
+        rule="create.valid-accepted",
+    )
+    expect_success(
+        client.delete(key), "deleting a live deployment (setup)", rule="lifecycle.delete-204"
+    )
     return key
 
 
@@ -104,15 +126,23 @@ def near_miss_client(run: ContractRun, near_miss: str) -> tuple[TangoClient, str
     return client, f"Bearer {token}"
 
 
-def expect_refused(exchange: Exchange, when: str) -> None:
-    """401 with a `WWW-Authenticate` challenge naming Bearer."""
+def expect_refused(exchange: Exchange, when: str, *, rule: str) -> None:
+    """401 (the status judged by `rule`) with a `WWW-Authenticate` challenge naming Bearer."""
     __tracebackhide__ = True
-    expect_status(exchange, 401, when)
+    expect_status(exchange, 401, when, rule=rule)
     challenge = exchange.header("WWW-Authenticate")
+    challenged = "auth.challenge-bearer"
     if challenge is None:
-        violation(exchange, f"a 401 must carry a WWW-Authenticate header ({when}), got none")
+        violation(
+            exchange, f"a 401 must carry a WWW-Authenticate header ({when}), got none", challenged
+        )
     if not challenge.strip().lower().startswith("bearer"):
-        violation(exchange, f"the WWW-Authenticate challenge must name Bearer, got {challenge!r}")
+        violation(
+            exchange,
+            f"the WWW-Authenticate challenge must name Bearer, got {challenge!r}",
+            challenged,
+        )
+    held(challenged)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -121,7 +151,7 @@ def test_bad_credentials_answer_401_with_a_bearer_challenge(
     run: ContractRun, client: TangoClient, live_key: str, operation: str, credentials: str
 ) -> None:
     exchange = send(operation, client, run, live_key, CREDENTIALS[credentials](run))
-    expect_refused(exchange, f"a request with {credentials}")
+    expect_refused(exchange, f"a request with {credentials}", rule=CREDENTIAL_RULES[credentials])
 
 
 @pytest.mark.parametrize("problem", list(BAD_BODIES), ids=BODY_IDS)
@@ -132,7 +162,7 @@ def test_bad_credentials_answer_401_before_the_body_is_looked_at(
     body, content_type = BAD_BODIES[problem](run, live_key)
     authorization = CREDENTIALS[credentials](run)
     exchange = client.create_raw(body, content_type=content_type, authorization=authorization)
-    expect_refused(exchange, f"a create with {credentials} and {problem}")
+    expect_refused(exchange, f"a create with {credentials} and {problem}", rule="auth.before-body")
 
 
 @pytest.mark.parametrize("operation", ["getDeployment", "deleteDeployment"])
@@ -148,7 +178,11 @@ def test_bad_credentials_answer_401_before_the_key_is_looked_up(
 ) -> None:
     key = deleted_key if state == "deleted" else run.keys.new("auth-unknown")
     exchange = send(operation, client, run, key, CREDENTIALS[credentials](run))
-    expect_refused(exchange, f"a request with {credentials} for a key that was {state}")
+    expect_refused(
+        exchange,
+        f"a request with {credentials} for a key that was {state}",
+        rule="auth.before-key-lookup",
+    )
 
 
 @pytest.mark.parametrize("operation", ["listDeployments", "getDeployment"])
@@ -158,4 +192,4 @@ def test_a_token_one_step_from_the_valid_one_answers_401(
 ) -> None:
     client, authorization = near_miss_client(run, near_miss)
     exchange = send(operation, client, run, live_key, authorization)
-    expect_refused(exchange, f"a request with {near_miss}")
+    expect_refused(exchange, f"a request with {near_miss}", rule="auth.token-exact")

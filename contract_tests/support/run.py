@@ -24,6 +24,7 @@ from contract_tests.support.keys import KeyFactory
 from contract_tests.support.ledger import Ledger
 from contract_tests.support.local_mock import LocalMock, start_local_mock
 from contract_tests.support.settings import RunSettings
+from contract_tests.support.verdicts import RuleBook
 
 OWNER = "token"
 OTHER = "other-token"
@@ -41,10 +42,12 @@ class ContractRun:
     workdir: Path
     ledger: Ledger = field(default_factory=Ledger)
     keys: KeyFactory = field(init=False)
+    rule_book: RuleBook = field(init=False)
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
         self.keys = KeyFactory(self.settings.key_prefix)
+        self.rule_book = RuleBook(selected=self.settings.rules)
 
     @property
     def identities(self) -> list[Identity]:
@@ -55,6 +58,12 @@ class ContractRun:
         if self.local_mock is not None:
             return {}
         return {identity.token: identity.placeholder for identity in self.identities}
+
+    def scrub(self, text: str) -> str:
+        """`text` with every token of the run as its shell placeholder (the local mock's too)."""
+        for identity in sorted(self.identities, key=lambda known: -len(known.token)):
+            text = text.replace(identity.token, identity.placeholder)
+        return text
 
     def client(self, identity: Identity | None = None, *, purpose: str = "test") -> TangoClient:
         return TangoClient(
@@ -98,6 +107,11 @@ def current() -> ContractRun:
     """The run of this pytest session (the suite's conftest.py creates it)."""
     if _CURRENT is None:
         raise RuntimeError("the contract suite runs under pytest: python -m pytest contract_tests")
+    return _CURRENT
+
+
+def current_or_none() -> ContractRun | None:
+    """The run of this pytest session, or None outside one (helpers used by unit tests)."""
     return _CURRENT
 
 

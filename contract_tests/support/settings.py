@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from mock_server.contract.rule_ids import SOURCES, Source, parse_sources
+
 DEFAULT_SEED = 20_240_601
 """Fixed so two runs against the same server send the same generated data."""
 
@@ -43,6 +45,7 @@ class RunSettings:
     max_examples: int
     seed: int
     run_id: str
+    rules: tuple[Source, ...] = SOURCES
 
     @property
     def key_prefix(self) -> str:
@@ -87,6 +90,13 @@ OPTIONS = (
         "TANGO_CONTRACT_PROFILE",
         "PROFILE",
         "default (fast, CI) or deep (nightly)",
+    ),
+    Option(
+        "--rules",
+        "TANGO_CONTRACT_RULES",
+        "SOURCES",
+        f"judge only rules from these sources, comma-separated: {', '.join(SOURCES)} "
+        "(default: all)",
     ),
     Option(
         "--contract-seed",
@@ -149,6 +159,10 @@ def resolve(config: pytest.Config) -> RunSettings:
             raise pytest.UsageError("--base-url needs --token (or TANGO_TOKEN)")
         if values["--token"] == values["--other-token"]:
             raise pytest.UsageError("--other-token must belong to a different workspace")
+    try:
+        rules = SOURCES if values["--rules"] is None else parse_sources(values["--rules"])
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     return RunSettings(
         base_url=base_url,
         token=values["--token"],
@@ -159,4 +173,5 @@ def resolve(config: pytest.Config) -> RunSettings:
         ),
         seed=_positive_int(values["--contract-seed"], "--contract-seed", DEFAULT_SEED),
         run_id=secrets.token_hex(4),
+        rules=rules,
     )
