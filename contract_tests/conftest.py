@@ -20,12 +20,14 @@ from contract_tests.support.expect import ContractViolation, expect_success
 from contract_tests.support.generated_rules import broken_rules, rules_run
 from contract_tests.support.payloads import MakeDeployment, payload
 from contract_tests.support.preflight import preflight_problem
+from contract_tests.support.report import build_report, write_report
 from contract_tests.support.run import ContractRun
 from contract_tests.support.settings import add_options, resolve
 from mock_server.contract.rule_ids import rule
 
 _STACK = pytest.StashKey[ExitStack]()
 _STOPPED = pytest.StashKey[str]()
+_REPORT = pytest.StashKey[str]()
 EXIT_NOT_STARTED = 2
 """The exit code of a run stopped before its tests: a usage error or an unreachable server."""
 SUMMARY_LIST_LIMIT = 25
@@ -44,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     stack = ExitStack()
     run = contract_run.start(settings)
     stack.callback(contract_run.finish)
-    stack.enter_context(contract_run.counting_requests(run.base_url, run.ledger.count_request))
+    stack.enter_context(contract_run.counting_requests(run.base_url, run.observe))
     config.stash[_STACK] = stack
 
 
@@ -76,6 +78,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         exchange = clients[entry.identity].delete(entry.key)
         if exchange.status is None or not 200 <= exchange.status < 300:
             run.ledger.cleanup_failed(entry.identity, entry.key, exchange.answer)
+    if run.settings.report_dir is not None:
+        report = build_report(
+            run,
+            exit_code=int(session.exitstatus),
+            stopped=session.config.stash.get(_STOPPED, None),
+        )
+        written = write_report(run.settings.report_dir, report)
+        session.config.stash[_REPORT] = str(written[1])
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count test outcomes for the report (a skip or error in setup counts as the test's)."""
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        contract_run.current().outcomes[report.outcome] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -114,6 +130,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         write(f"  ... and {len(entries) - len(shown)} more (-v lists them all)")
     if left:
         write("Some deployments could not be deleted; remove them by hand (see above).", red=True)
+    report = terminalreporter.config.stash.get(_REPORT, None)
+    if report is not None:
+        write(f"report: {report} (and report.json beside it)")
     if stopped is not None:
         write(f"stopped before the tests: {stopped}", red=True, bold=True)
 

@@ -10,6 +10,8 @@ import json
 import shutil
 import tempfile
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ import requests
 import requests.adapters
 
 from contract_tests.support.client import Identity, TangoClient
+from contract_tests.support.coverage import Coverage
 from contract_tests.support.keys import KeyFactory
 from contract_tests.support.ledger import Ledger
 from contract_tests.support.local_mock import LocalMock, start_local_mock
@@ -43,11 +46,15 @@ class ContractRun:
     ledger: Ledger = field(default_factory=Ledger)
     keys: KeyFactory = field(init=False)
     rule_book: RuleBook = field(init=False)
+    coverage: Coverage = field(init=False)
+    outcomes: Counter[str] = field(default_factory=Counter)  # test outcome -> how many
+    started_at: float = field(default_factory=time.time)
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
         self.keys = KeyFactory(self.settings.key_prefix)
         self.rule_book = RuleBook(selected=self.settings.rules)
+        self.coverage = Coverage(self.base_url)
 
     @property
     def identities(self) -> list[Identity]:
@@ -73,7 +80,13 @@ class ContractRun:
             session=self.session,
             secrets=self.secrets(),
             purpose=purpose,
+            coverage=self.coverage,
         )
+
+    def observe(self, method: str, url: str, status: int | None) -> None:
+        """One request sent to the server (by any client of the run) and its status."""
+        self.ledger.count_request()
+        self.coverage.saw(method, url, status)
 
     def identity_of(self, authorization: str | None) -> Identity | None:
         """Which of our identities an Authorization header belongs to."""
@@ -155,8 +168,13 @@ def finish() -> None:
 
 
 @contextmanager
-def counting_requests(base_url: str, count: Callable[[], None]) -> Iterator[None]:
-    """Count the HTTP requests sent to `base_url` through `requests` (schemathesis' probes too)."""
+def counting_requests(
+    base_url: str, observe: Callable[[str, str, int | None], None]
+) -> Iterator[None]:
+    """Report each request sent to `base_url` through `requests` (schemathesis' too) to `observe`.
+
+    `observe(method, url, status)` gets None as the status when no answer came.
+    """
     original = requests.adapters.HTTPAdapter.send
 
     def send(
@@ -165,9 +183,16 @@ def counting_requests(base_url: str, count: Callable[[], None]) -> Iterator[None
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if str(request.url).startswith(base_url):
-            count()
-        return original(self, request, *args, **kwargs)
+        if not str(request.url).startswith(base_url):
+            return original(self, request, *args, **kwargs)
+        method, url = str(request.method), str(request.url)
+        try:
+            response = original(self, request, *args, **kwargs)
+        except Exception:
+            observe(method, url, None)
+            raise
+        observe(method, url, response.status_code)
+        return response
 
     requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign]
     try:

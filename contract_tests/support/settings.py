@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ class Profile:
     max_examples: int
     stateful_scenarios: int
     stateful_max_steps: int
+    read_only: bool = False  # only tests that create and delete nothing
 
 
 PROFILES = {
@@ -46,6 +48,7 @@ class RunSettings:
     seed: int
     run_id: str
     rules: tuple[Source, ...] = SOURCES
+    report_dir: Path | None = None
 
     @property
     def key_prefix(self) -> str:
@@ -97,6 +100,12 @@ OPTIONS = (
         "SOURCES",
         f"judge only rules from these sources, comma-separated: {', '.join(SOURCES)} "
         "(default: all)",
+    ),
+    Option(
+        "--report",
+        "TANGO_CONTRACT_REPORT",
+        "DIR",
+        "write the conformance report there: report.json and report.html",
     ),
     Option(
         "--contract-seed",
@@ -174,4 +183,5 @@ def resolve(config: pytest.Config) -> RunSettings:
         seed=_positive_int(values["--contract-seed"], "--contract-seed", DEFAULT_SEED),
         run_id=secrets.token_hex(4),
         rules=rules,
+        report_dir=None if values["--report"] is None else Path(values["--report"]).resolve(),
     )
