@@ -42,12 +42,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "generated(stateful): schemathesis' checks judge this test's rules"
     )
+    config.addinivalue_line(
+        "markers", "read_only: creates and deletes nothing (the smoke profile runs only these)"
+    )
     settings = resolve(config)
     stack = ExitStack()
     run = contract_run.start(settings)
     stack.callback(contract_run.finish)
     stack.enter_context(contract_run.counting_requests(run.base_url, run.observe))
     config.stash[_STACK] = stack
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The read-only smoke profile skips every test that would create or delete."""
+    if not contract_run.current().settings.profile.read_only:
+        return
+    writes = pytest.mark.skip(reason="creates or deletes: not in the read-only smoke profile")
+    for item in items:
+        if item.get_closest_marker("read_only") is None:
+            item.add_marker(writes)
 
 
 @pytest.hookimpl(tryfirst=True)

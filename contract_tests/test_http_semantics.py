@@ -9,6 +9,7 @@ from contract_tests.support.expect import expect_status, violation
 from contract_tests.support.run import ContractRun
 
 
+@pytest.mark.read_only
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
@@ -33,6 +34,7 @@ def test_a_method_the_path_lacks_answers_405_with_allow(
         violation(exchange, f"Allow must list {sorted(allowed)}, got {allow!r}", rule)
 
 
+@pytest.mark.read_only
 def test_an_unknown_path_answers_404(run: ContractRun, client: TangoClient) -> None:
     path = f"/api/{run.keys.new('no-such-path')}"
     expect_status(

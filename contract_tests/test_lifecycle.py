@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from contract_tests.support.client import TangoClient
 from contract_tests.support.expect import (
     expect_deployment,
@@ -75,6 +77,7 @@ def test_soft_delete_answers_204_and_retires_the_key_for_good(
     )
 
 
+@pytest.mark.read_only
 def test_unknown_keys_answer_404(client: TangoClient, new_key: Callable[[str], str]) -> None:
     key = new_key("never-created")
     rule = "lifecycle.unknown-key-404"

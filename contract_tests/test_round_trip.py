@@ -10,6 +10,7 @@ import pytest
 from contract_tests.support.client import TangoClient
 from contract_tests.support.expect import (
     expect_all_in_workspace,
+    expect_array,
     expect_deployment,
     expect_listed,
     expect_single,
@@ -67,6 +68,22 @@ def test_keys_of_every_allowed_shape_are_accepted(
         expect_deployment(
             fetched, expect_single(fetched, "the get answer", rule="get.array-of-one"), sent, None
         )
+
+
+@pytest.mark.read_only
+def test_the_list_is_an_array_of_one_workspace(client: TangoClient) -> None:
+    """Read-only: whatever the workspace holds, one JSON array, every entry naming one workspace."""
+    listed = client.list()
+    expect_status(listed, 200, "listing the workspace", rule="list.array")
+    items = expect_array(listed, "the list answer", rule="list.array")
+    workspaces = {item.get("workspace") for item in items}
+    if len(workspaces) > 1:
+        violation(
+            listed,
+            f"the list must hold one workspace's deployments, got {sorted(map(str, workspaces))}",
+            "list.only-own-workspace",
+        )
+    held("list.only-own-workspace")
 
 
 def test_list_answers_an_array_oldest_first(client: TangoClient, created: MakeDeployment) -> None:

@@ -6,6 +6,7 @@ Each run is a real subprocess in an empty directory whose own `pyproject.toml` a
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 
 from contract_tests.support.settings import OPTIONS
 from mock_server.cli import main as cli_main
+from mock_server.http.keys import STORE
 from mock_server.http.server import BackgroundServer
 from tests.defects.catalogue import BY_NAME
 from tests.defects.servers import OTHER_TOKEN, TOKEN, correct_app
@@ -112,3 +114,42 @@ def test_a_kept_contract_exits_0_and_a_broken_one_1(elsewhere: Path) -> None:
         assert f"rootdir: {Path(__file__).resolve().parents[1] / 'contract_tests'}" in output
         assert (elsewhere / "junit.xml").is_file()
     assert "'message_code' must be a string, got missing" in output
+
+
+def test_the_smoke_profile_creates_and_deletes_nothing(elsewhere: Path) -> None:
+    """Read-only against a production server: the store is as empty after the run as before."""
+    app = correct_app()
+    with BackgroundServer(app) as server:
+        done = contract(
+            elsewhere,
+            "--base-url",
+            server.url,
+            "--token",
+            TOKEN,
+            "--other-token",
+            OTHER_TOKEN,
+            "--contract-profile",
+            "smoke",
+            "--report",
+            "out",
+        )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    store = app[STORE]
+    assert all(not space.live and not space.retired for space in store.workspaces.values())
+    report = json.loads((elsewhere / "out" / "report.json").read_text())
+    assert report["read_only"] is True and report["profile"] == "smoke"
+    assert report["writes"] == {
+        "created": 0,
+        "deleted_by_tests": 0,
+        "deleted_in_cleanup": 0,
+        "left": [],
+    }
+    verdicts = {rule["id"]: rule["verdict"] for rule in report["rules"]}
+    for judged in ("auth.missing-token-401", "list.array", "lifecycle.unknown-key-404"):
+        assert verdicts[judged] == "pass", judged
+    assert verdicts["lifecycle.deleted-key-retired"] == "skipped"
+    operations = report["operations"]
+    assert all(operations[name]["requests"] > 0 for name in operations)
+    assert report["operations"]["deleteDeployment"]["status_codes"]["204"] == 0
+    assert report["duration_seconds"] < 60

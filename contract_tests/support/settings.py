@@ -33,6 +33,10 @@ PROFILES = {
     ),
     # Nightly: about ten times the requests, longer linked sequences.
     "deep": Profile(name="deep", max_examples=500, stateful_scenarios=200, stateful_max_steps=12),
+    # A production server: only tests that create and delete nothing, in seconds.
+    "smoke": Profile(
+        name="smoke", max_examples=1, stateful_scenarios=1, stateful_max_steps=2, read_only=True
+    ),
 }
 
 
@@ -92,7 +96,7 @@ OPTIONS = (
         "--contract-profile",
         "TANGO_CONTRACT_PROFILE",
         "PROFILE",
-        "default (fast, CI) or deep (nightly)",
+        "default (CI), deep (nightly) or smoke (read-only, for production)",
     ),
     Option(
         "--rules",
