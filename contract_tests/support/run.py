@@ -72,12 +72,19 @@ class ContractRun:
             text = text.replace(identity.token, identity.placeholder)
         return text
 
-    def client(self, identity: Identity | None = None, *, purpose: str = "test") -> TangoClient:
+    def client(
+        self,
+        identity: Identity | None = None,
+        *,
+        purpose: str = "test",
+        session: requests.Session | None = None,
+    ) -> TangoClient:
+        """A client as `identity` (the owner by default), on the run's session unless given."""
         return TangoClient(
             self.base_url,
             identity or self.owner,
             self.ledger,
-            session=self.session,
+            session=session or self.session,
             secrets=self.secrets(),
             purpose=purpose,
             coverage=self.coverage,
