@@ -1,8 +1,11 @@
-"""pytest wiring of the contract suite: options, the run's lifetime, cleanup and the summary.
+"""pytest wiring of the contract suite: options, the run's lifetime, cleanup, rules, report.
 
-    python -m pytest contract_tests --base-url URL --token TOKEN [--other-token TOKEN2]
+    tango-mock contract --base-url URL --token TOKEN [--other-token TOKEN2] [--report DIR]
+    python -m pytest contract_tests --base-url URL ...     (the same, from a checkout)
 
-Without --base-url the suite starts this project's mock in-process and checks it.
+Without --base-url the suite starts this project's mock in-process and checks it. Before the
+first test one list call per token checks the server can be used; after the last, cleanup
+deletes what the run created, then the report is written and the summary printed.
 """
 
 from __future__ import annotations

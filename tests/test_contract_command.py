@@ -153,3 +153,41 @@ def test_the_smoke_profile_creates_and_deletes_nothing(elsewhere: Path) -> None:
     assert all(operations[name]["requests"] > 0 for name in operations)
     assert report["operations"]["deleteDeployment"]["status_codes"]["204"] == 0
     assert report["duration_seconds"] < 60
+
+
+def test_rules_of_unselected_sources_skip_instead_of_failing(elsewhere: Path) -> None:
+    """A server that differs on a decision (create answers 200) passes `--rules tango-docs,http`."""
+    with BackgroundServer(BY_NAME["create-answers-200"].build()) as server:
+        done = contract(
+            elsewhere,
+            "--base-url",
+            server.url,
+            "--token",
+            TOKEN,
+            "--rules",
+            "tango-docs,http",
+            "--report",
+            "out",
+            "--",
+            "-k",
+            "comes_back_exactly",
+        )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "create.answers-201 (decision) does not hold, and --rules leaves it out" in output
+    rules = {
+        rule["id"]: rule
+        for rule in json.loads((elsewhere / "out/report.json").read_text())["rules"]
+    }
+    assert rules["create.answers-201"]["verdict"] == "skipped"
+    assert "not selected (--rules tango-docs,http)" in rules["create.answers-201"]["reason"]
+    assert rules["roundtrip.fields-as-sent"]["verdict"] == "skipped"  # a decision too
+    assert {rule["verdict"] for rule in rules.values() if rule["source"] == "decision"} == {
+        "skipped"
+    }
+
+
+def test_an_unknown_rule_source_is_a_usage_error(elsewhere: Path) -> None:
+    done = contract(elsewhere, "--rules", "rfc")
+    assert done.returncode == 2
+    assert "--rules takes a comma-separated list of tango-docs, http, decision" in done.stderr
