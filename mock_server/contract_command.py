@@ -63,6 +63,18 @@ def pytest_arguments(args: argparse.Namespace, suite: Path) -> list[str]:
         "-p",
         "no:cacheprovider",
         "-ra",
+        # Both packages are imported before pytest starts (this command and its options live
+        # there), so pytest cannot rewrite their asserts: the test modules, imported later,
+        # still are; the helpers assert nothing that needs it.
+        *(
+            argument
+            for package in ("mock_server", "contract_tests")
+            for argument in (
+                "-W",
+                f"ignore:Module already imported so cannot be rewritten; {package}"
+                ":pytest.PytestAssertRewriteWarning",
+            )
+        ),
     ]
     for option in OPTIONS:
         value = getattr(args, option.flag.lstrip("-").replace("-", "_"))
@@ -72,6 +84,13 @@ def pytest_arguments(args: argparse.Namespace, suite: Path) -> list[str]:
     if junit:
         arguments.append(f"--junitxml={Path(junit).resolve()}")
     return [*arguments, *args.pytest_args]
+
+
+def suite_directory() -> Path:
+    """Where the installed `contract_tests` package is."""
+    import contract_tests
+
+    return Path(contract_tests.__file__).resolve().parent
 
 
 def exit_code(pytest_code: int) -> int:
@@ -86,10 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.enable()  # the mock's launcher turns it off for start-up; a test run needs it
     import pytest
 
-    import contract_tests
-
-    suite = Path(contract_tests.__file__).resolve().parent
-    code = int(pytest.main(pytest_arguments(args, suite)))
+    code = int(pytest.main(pytest_arguments(args, suite_directory())))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("tango-mock contract: usage error: no test matched", file=sys.stderr)
     elif code == pytest.ExitCode.USAGE_ERROR:

@@ -147,3 +147,4 @@ def test_installed_contract_command_ignores_the_project_around_it(
     assert result.returncode == 0, output
     assert f"rootdir: {site / 'contract_tests'}" in output
     assert "1 passed" in output and "(this project's mock, in-process)" in output
+    assert "PytestAssertRewriteWarning" not in output
