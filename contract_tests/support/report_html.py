@@ -132,6 +132,8 @@ def _banner(report: dict[str, Any]) -> str:
     css = {"kept": "kept", "broken": "broken"}.get(verdict, "notrun")
     mark = {"kept": "&#10003;", "broken": "&#10007;"}.get(verdict, "&#8226;")
     rules = report["summary"]["rules"]
+    if verdict == "kept" and rules.get("skipped"):
+        lede += f" {rules['skipped']} rules were not judged: see Skipped below."
     writes = report["writes"]
     target = "this project's mock, started by the run" if report["local_mock"] else "server"
     deleted = writes["deleted_by_tests"] + writes["deleted_in_cleanup"]
