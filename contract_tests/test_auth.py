@@ -8,7 +8,8 @@ exist). Creates also carry bodies that are not JSON, break the schema, are not s
 or reuse a live key: a server that reads the body before the token answers 400, 422, 415 or
 409 instead of 401. Tokens are compared exactly: the valid token with its letters' case
 swapped, one character more or one less is an unknown token (a case-insensitive collation, a
-prefix match or a hash that truncates would accept it).
+prefix match or a hash that truncates would accept it), while the scheme is read as HTTP
+defines it: `bearer`, `BEARER` and several spaces before the token all work.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from collections.abc import Callable
 
 import pytest
 
-from contract_tests.client import JSON, TangoClient
-from contract_tests.exchange import Exchange
-from contract_tests.expect import expect_status, expect_success, violation
-from contract_tests.payloads import payload, payload_text
-from contract_tests.run import ContractRun
+from contract_tests.support.client import JSON, TangoClient
+from contract_tests.support.exchange import Exchange
+from contract_tests.support.expect import expect_status, expect_success, held, violation
+from contract_tests.support.payloads import payload, payload_text
+from contract_tests.support.run import ContractRun
 
 CREDENTIALS: dict[str, Callable[[ContractRun], str | None]] = {
     "no Authorization header": lambda run: None,
@@ -31,6 +32,18 @@ CREDENTIALS: dict[str, Callable[[ContractRun], str | None]] = {
     "an unknown token": lambda run: f"Bearer {run.settings.key_prefix}unknown-token",
 }
 IDS = ["none", "malformed", "non-bearer", "unknown"]
+CREDENTIAL_RULES = dict(
+    zip(
+        CREDENTIALS,
+        [
+            "auth.missing-token-401",
+            "auth.malformed-header-401",
+            "auth.non-bearer-scheme-401",
+            "auth.unknown-token-401",
+        ],
+        strict=True,
+    )
+)
 OPERATIONS = ["createDeployment", "listDeployments", "getDeployment", "deleteDeployment"]
 
 # Create bodies a valid token would get a 4xx other than 401 for: (body, Content-Type).
@@ -47,7 +60,6 @@ BAD_BODIES: dict[str, Callable[[ContractRun, str], tuple[bytes, str]]] = {
     "the key of a live deployment": lambda run, live: (payload_text(live), JSON),
 }
 BODY_IDS = ["not-json", "schema", "text-plain", "live-key"]
-KEY_STATES = ["never created", "deleted"]
 
 # Tokens one step from the valid one, and how a curl line spells each from the token variable.
 NEAR_MISSES: dict[str, tuple[Callable[[str], str], str]] = {
@@ -65,7 +77,11 @@ NEAR_MISS_IDS = ["swapped-case", "longer", "shorter"]
 def live_key(run: ContractRun) -> str:
     """One live deployment the refused GET and DELETE requests point at."""
     key = run.keys.new("auth")
-    expect_success(run.client().create(payload(key)), "creating a valid new deployment (setup)")
+    expect_success(
+        run.client().create(payload(key)),
+        "creating a valid new deployment (setup)",
+        rule="create.valid-accepted",
+    )
     return key
 
 
@@ -74,8 +90,14 @@ def deleted_key(run: ContractRun) -> str:
     """One soft-deleted deployment: refused requests must not reveal that it existed."""
     key = run.keys.new("auth-deleted")
     client = run.client()
-    expect_success(client.create(payload(key)), "creating a valid new deployment (setup)")
-    expect_success(client.delete(key), "deleting a live deployment (setup)")
+    expect_success(
+        client.create(payload(key)),
+        "creating a valid new deployment (setup)",
+        rule="create.valid-accepted",
+    )
+    expect_success(
+        client.delete(key), "deleting a live deployment (setup)", rule="lifecycle.delete-204"
+    )
     return key
 
 
@@ -104,24 +126,47 @@ def near_miss_client(run: ContractRun, near_miss: str) -> tuple[TangoClient, str
     return client, f"Bearer {token}"
 
 
-def expect_refused(exchange: Exchange, when: str) -> None:
-    """401 with a `WWW-Authenticate` challenge naming Bearer."""
+def expect_refused(exchange: Exchange, when: str, *, rule: str) -> None:
+    """401 (the status judged by `rule`) with a `WWW-Authenticate` challenge naming Bearer."""
     __tracebackhide__ = True
-    expect_status(exchange, 401, when)
+    expect_status(exchange, 401, when, rule=rule)
     challenge = exchange.header("WWW-Authenticate")
+    challenged = "auth.challenge-bearer"
     if challenge is None:
-        violation(exchange, f"a 401 must carry a WWW-Authenticate header ({when}), got none")
+        violation(
+            exchange, f"a 401 must carry a WWW-Authenticate header ({when}), got none", challenged
+        )
     if not challenge.strip().lower().startswith("bearer"):
-        violation(exchange, f"the WWW-Authenticate challenge must name Bearer, got {challenge!r}")
+        violation(
+            exchange,
+            f"the WWW-Authenticate challenge must name Bearer, got {challenge!r}",
+            challenged,
+        )
+    held(challenged)
 
 
+def aimed_at(request: pytest.FixtureRequest, run: ContractRun, operation: str) -> str:
+    """The key a refused GET or DELETE names: a live one, so a server ignoring auth is seen
+    answering 200 or 204; in the read-only smoke profile, one never created (nothing to lose).
+    """
+    if operation in ("getDeployment", "deleteDeployment") and not run.settings.profile.read_only:
+        return str(request.getfixturevalue("live_key"))
+    return run.keys.new("auth-absent")
+
+
+@pytest.mark.read_only
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("credentials", list(CREDENTIALS), ids=IDS)
 def test_bad_credentials_answer_401_with_a_bearer_challenge(
-    run: ContractRun, client: TangoClient, live_key: str, operation: str, credentials: str
+    request: pytest.FixtureRequest,
+    run: ContractRun,
+    client: TangoClient,
+    operation: str,
+    credentials: str,
 ) -> None:
-    exchange = send(operation, client, run, live_key, CREDENTIALS[credentials](run))
-    expect_refused(exchange, f"a request with {credentials}")
+    key = aimed_at(request, run, operation)
+    exchange = send(operation, client, run, key, CREDENTIALS[credentials](run))
+    expect_refused(exchange, f"a request with {credentials}", rule=CREDENTIAL_RULES[credentials])
 
 
 @pytest.mark.parametrize("problem", list(BAD_BODIES), ids=BODY_IDS)
@@ -132,30 +177,64 @@ def test_bad_credentials_answer_401_before_the_body_is_looked_at(
     body, content_type = BAD_BODIES[problem](run, live_key)
     authorization = CREDENTIALS[credentials](run)
     exchange = client.create_raw(body, content_type=content_type, authorization=authorization)
-    expect_refused(exchange, f"a create with {credentials} and {problem}")
+    expect_refused(exchange, f"a create with {credentials} and {problem}", rule="auth.before-body")
 
 
 @pytest.mark.parametrize("operation", ["getDeployment", "deleteDeployment"])
-@pytest.mark.parametrize("state", KEY_STATES, ids=["never-created", "deleted"])
+@pytest.mark.parametrize(
+    "state",
+    [
+        pytest.param("never created", id="never-created", marks=pytest.mark.read_only),
+        pytest.param("deleted", id="deleted"),
+    ],
+)
 @pytest.mark.parametrize("credentials", list(CREDENTIALS), ids=IDS)
 def test_bad_credentials_answer_401_before_the_key_is_looked_up(
+    request: pytest.FixtureRequest,
     run: ContractRun,
     client: TangoClient,
-    deleted_key: str,
     operation: str,
     state: str,
     credentials: str,
 ) -> None:
-    key = deleted_key if state == "deleted" else run.keys.new("auth-unknown")
-    exchange = send(operation, client, run, key, CREDENTIALS[credentials](run))
-    expect_refused(exchange, f"a request with {credentials} for a key that was {state}")
+    key = str(request.getfixturevalue("deleted_key")) if state == "deleted" else ""
+    exchange = send(
+        operation, client, run, key or run.keys.new("auth-unknown"), CREDENTIALS[credentials](run)
+    )
+    expect_refused(
+        exchange,
+        f"a request with {credentials} for a key that was {state}",
+        rule="auth.before-key-lookup",
+    )
 
 
+@pytest.mark.read_only
 @pytest.mark.parametrize("operation", ["listDeployments", "getDeployment"])
 @pytest.mark.parametrize("near_miss", list(NEAR_MISSES), ids=NEAR_MISS_IDS)
 def test_a_token_one_step_from_the_valid_one_answers_401(
-    run: ContractRun, live_key: str, operation: str, near_miss: str
+    request: pytest.FixtureRequest, run: ContractRun, operation: str, near_miss: str
 ) -> None:
     client, authorization = near_miss_client(run, near_miss)
-    exchange = send(operation, client, run, live_key, authorization)
-    expect_refused(exchange, f"a request with {near_miss}")
+    exchange = send(operation, client, run, aimed_at(request, run, operation), authorization)
+    expect_refused(exchange, f"a request with {near_miss}", rule="auth.token-exact")
+
+
+# The same valid token under other spellings of the scheme HTTP allows: (header, rule).
+SCHEME_SPELLINGS: dict[str, tuple[Callable[[str], str], str]] = {
+    "the scheme in lower case": (lambda token: f"bearer {token}", "auth.scheme-case-insensitive"),
+    "the scheme in upper case": (lambda token: f"BEARER {token}", "auth.scheme-case-insensitive"),
+    "the scheme in mixed case": (lambda token: f"bEaReR {token}", "auth.scheme-case-insensitive"),
+    "two spaces after the scheme": (lambda token: f"Bearer  {token}", "auth.scheme-spaces"),
+}
+
+
+@pytest.mark.read_only
+@pytest.mark.parametrize(
+    "spelling", list(SCHEME_SPELLINGS), ids=["lower", "upper", "mixed", "spaces"]
+)
+def test_the_scheme_is_read_as_http_allows_it_spelled(
+    run: ContractRun, client: TangoClient, spelling: str
+) -> None:
+    header, rule = SCHEME_SPELLINGS[spelling]
+    exchange = client.list(authorization=header(run.owner.token))
+    expect_status(exchange, 200, f"listing with the valid token and {spelling}", rule=rule)

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from contract_tests.client import TangoClient
-from contract_tests.expect import expect_status
-from contract_tests.keys import MAX_KEY_LENGTH, is_valid_key
-from contract_tests.payloads import payload
-from contract_tests.run import ContractRun
+from contract_tests.support.client import TangoClient
+from contract_tests.support.expect import expect_status
+from contract_tests.support.keys import MAX_KEY_LENGTH, is_valid_key
+from contract_tests.support.payloads import payload
+from contract_tests.support.run import ContractRun
 
 ONE_MIB = 1024 * 1024
 
@@ -41,7 +41,7 @@ def test_a_body_that_is_not_json_answers_400(
     run: ContractRun, client: TangoClient, problem: str
 ) -> None:
     body = NOT_JSON[problem](run)
-    expect_status(client.create_raw(body), 400, f"a body with {problem}")
+    expect_status(client.create_raw(body), 400, f"a body with {problem}", rule="input.not-json-400")
 
 
 def _without(field: str) -> Callable[[dict[str, Any]], Any]:
@@ -95,10 +95,15 @@ def test_json_that_breaks_the_schema_answers_422_and_stores_nothing(
 ) -> None:
     sent = payload(new_key("invalid"))
     body = SCHEMA_VIOLATIONS[problem](sent)
-    expect_status(client.create(body), 422, f"a payload with {problem}")
+    expect_status(client.create(body), 422, f"a payload with {problem}", rule="input.schema-422")
     key = body.get("deployment_key") if isinstance(body, dict) else None
     if isinstance(key, str) and is_valid_key(key):
-        expect_status(client.get(key), 404, f"getting the key of a refused payload ({problem})")
+        expect_status(
+            client.get(key),
+            404,
+            f"getting the key of a refused payload ({problem})",
+            rule="input.refused-stores-nothing",
+        )
 
 
 @pytest.mark.parametrize(
@@ -111,8 +116,18 @@ def test_a_body_not_sent_as_json_answers_415(
 ) -> None:
     sent = payload(new_key("media-type"))
     shown = content_type or "no Content-Type"
-    expect_status(client.create(sent, content_type=content_type), 415, f"a create sent as {shown}")
-    expect_status(client.get(sent["deployment_key"]), 404, f"getting a refused create ({shown})")
+    expect_status(
+        client.create(sent, content_type=content_type),
+        415,
+        f"a create sent as {shown}",
+        rule="input.media-type-415",
+    )
+    expect_status(
+        client.get(sent["deployment_key"]),
+        404,
+        f"getting a refused create ({shown})",
+        rule="input.refused-stores-nothing",
+    )
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
@@ -123,5 +138,15 @@ def test_a_body_over_one_mib_answers_413(
     sent["registry_connector_init"]["padding"] = "x" * (ONE_MIB + 1024)
     body = json.dumps(sent).encode()
     how = "streamed without a length" if chunked else "with its Content-Length"
-    expect_status(client.create_raw(body, chunked=chunked), 413, f"a body over 1 MiB {how}")
-    expect_status(client.get(sent["deployment_key"]), 404, "getting a refused over-size create")
+    expect_status(
+        client.create_raw(body, chunked=chunked),
+        413,
+        f"a body over 1 MiB {how}",
+        rule="input.too-large-413",
+    )
+    expect_status(
+        client.get(sent["deployment_key"]),
+        404,
+        "getting a refused over-size create",
+        rule="input.refused-stores-nothing",
+    )

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from contract_tests.schema import load_schema
+import pytest
+
+from contract_tests.support.schema import load_schema
 
 schema = load_schema()
+pytestmark = pytest.mark.generated(
+    stateful=False
+)  # schemathesis judges the rules: see support/generated_rules.py
 
 
 @schema.parametrize()  # type: ignore[untyped-decorator]

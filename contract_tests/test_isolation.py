@@ -5,8 +5,8 @@ Skipped, with the reason shown in the summary, when no second token is given.
 
 from __future__ import annotations
 
-from contract_tests.client import TangoClient
-from contract_tests.expect import (
+from contract_tests.support.client import TangoClient
+from contract_tests.support.expect import (
     expect_deployment,
     expect_listed,
     expect_not_listed,
@@ -14,7 +14,9 @@ from contract_tests.expect import (
     expect_status,
     violation,
 )
-from contract_tests.payloads import MakeDeployment, payload
+from contract_tests.support.payloads import MakeDeployment, payload
+
+GET_SHAPE = "get.array-of-one"
 
 
 def test_another_workspace_cannot_get_list_or_delete_it(
@@ -22,16 +24,25 @@ def test_another_workspace_cannot_get_list_or_delete_it(
 ) -> None:
     mine = created("isolated")
     key = str(mine["deployment_key"])
-    expect_status(other_client.get(key), 404, "another workspace getting this deployment")
+    rule = "isolation.invisible-to-others"
+    expect_status(
+        other_client.get(key), 404, "another workspace getting this deployment", rule=rule
+    )
     listed = other_client.list()
-    expect_status(listed, 200, "another workspace listing its deployments")
-    expect_not_listed(listed, key, "another workspace's list")
-    expect_status(other_client.delete(key), 404, "another workspace deleting this deployment")
+    expect_status(listed, 200, "another workspace listing its deployments", rule="list.array")
+    expect_not_listed(listed, key, "another workspace's list", rule=rule)
+    expect_status(
+        other_client.delete(key), 404, "another workspace deleting this deployment", rule=rule
+    )
 
     fetched = client.get(key)
-    expect_status(fetched, 200, "the owner getting it after another workspace tried to delete it")
-    expect_deployment(fetched, expect_single(fetched, "the get answer"), mine, None)
-    expect_listed(client.list(), key, "the owner's list after another workspace's delete")
+    expect_status(
+        fetched, 200, "the owner getting it after another workspace tried to delete it", rule=rule
+    )
+    expect_deployment(fetched, expect_single(fetched, "the get answer", rule=GET_SHAPE), mine, None)
+    expect_listed(
+        client.list(), key, "the owner's list after another workspace's delete", rule=rule
+    )
 
 
 def test_the_same_key_in_two_workspaces_names_two_deployments(
@@ -39,21 +50,40 @@ def test_the_same_key_in_two_workspaces_names_two_deployments(
 ) -> None:
     mine = created("shared-key")
     key = str(mine["deployment_key"])
+    rule = "isolation.same-key-separate"
     theirs = payload(key, "databricks")
     answer = other_client.create(theirs)
-    expect_status(answer, 201, "another workspace creating a key that is only used elsewhere")
-    their_item = expect_single(answer, "the create answer")
+    expect_status(
+        answer, 201, "another workspace creating a key that is only used elsewhere", rule=rule
+    )
+    their_item = expect_single(answer, "the create answer", rule="create.array-of-one")
     expect_deployment(answer, their_item, theirs, None)
 
     fetched = client.get(key)
-    expect_status(fetched, 200, "the owner getting its deployment")
-    my_item = expect_single(fetched, "the get answer")
+    expect_status(fetched, 200, "the owner getting its deployment", rule="get.live-200")
+    my_item = expect_single(fetched, "the get answer", rule=GET_SHAPE)
     expect_deployment(fetched, my_item, mine, None)
     if my_item["workspace"] == their_item["workspace"]:
-        violation(fetched, f"two tokens' workspaces must differ, both are {my_item['workspace']!r}")
+        violation(
+            fetched,
+            f"two tokens' workspaces must differ, both are {my_item['workspace']!r}",
+            rule,
+        )
 
-    expect_status(other_client.delete(key), 204, "another workspace deleting its own deployment")
+    expect_status(
+        other_client.delete(key), 204, "another workspace deleting its own deployment", rule=rule
+    )
     after = client.get(key)
-    expect_status(after, 200, "the owner getting its deployment after the other one was deleted")
-    expect_deployment(after, expect_single(after, "the get answer"), mine, None)
-    expect_status(other_client.create(theirs), 409, "the other workspace reusing its retired key")
+    expect_status(
+        after,
+        200,
+        "the owner getting its deployment after the other one was deleted",
+        rule=rule,
+    )
+    expect_deployment(after, expect_single(after, "the get answer", rule=GET_SHAPE), mine, None)
+    expect_status(
+        other_client.create(theirs),
+        409,
+        "the other workspace reusing its retired key",
+        rule="lifecycle.deleted-key-retired",
+    )

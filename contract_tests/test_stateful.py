@@ -13,12 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 import hypothesis
+import pytest
 
-from contract_tests.expect import expect_status
-from contract_tests.run import ContractRun, current
-from contract_tests.schema import ITEM, load_schema
+from contract_tests.support.expect import expect_status
+from contract_tests.support.run import ContractRun, current
+from contract_tests.support.schema import ITEM, load_schema
 
 schema = load_schema()
+pytestmark = pytest.mark.generated(
+    stateful=True
+)  # schemathesis judges the rules: see support/generated_rules.py
 
 
 def other_workspace_cannot_read(ctx: Any, response: Any, case: Any) -> None:
@@ -31,7 +35,12 @@ def other_workspace_cannot_read(ctx: Any, response: Any, case: Any) -> None:
     if run.identity_of(response.request.headers.get("Authorization")) is not run.owner:
         return
     key = str(case.path_parameters["deploymentKey"])
-    expect_status(run.client(run.other).get(key), 404, "another workspace reading this deployment")
+    expect_status(
+        run.client(run.other).get(key),
+        404,
+        "another workspace reading this deployment",
+        rule="isolation.invisible-to-others",
+    )
 
 
 class LinkedSequences(schema.as_state_machine()):  # type: ignore[misc]

@@ -99,7 +99,9 @@ def _admin_token_option(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tango-mock",
-        description="An in-memory TANGO Deployment API for laptops, CI and demos.",
+        usage="%(prog)s [serve] [options]  |  %(prog)s contract [options]",
+        description="An in-memory TANGO Deployment API for laptops, CI and demos. "
+        "`tango-mock contract --help`: check a server against the contract instead.",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)"
@@ -227,6 +229,13 @@ def format_banner(url: str, store: DeploymentStore, *, admin: AdminDecision | No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["contract"]:
+        from mock_server.contract_command import main as contract_main
+
+        return contract_main(argv[1:])
+    if argv[:1] == ["serve"]:  # the default command, spelled out
+        argv = argv[1:]
     args = build_parser().parse_args(argv)
     masking = MaskingPolicy(tuple(args.mask_key))
     # Every line, ours and the libraries' (aiohttp, asyncio) with tracebacks, is masked.

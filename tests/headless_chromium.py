@@ -83,3 +83,31 @@ def load_page(url: str, workdir: Path) -> BrowserRun:
     )
     assert done.returncode == 0, f"chromium failed ({done.returncode}):\n{done.stderr[-3000:]}"
     return BrowserRun(dom=done.stdout, net_log=json.loads(net_log_path.read_text()))
+
+
+def screenshot(
+    url: str, path: Path, workdir: Path, *, width: int = 1280, height: int = 800
+) -> Path:
+    """A PNG of `url` at `width` x `height`, in the same offline profile as `load_page`."""
+    chromium = find_chromium()
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={workdir / 'screenshot-profile'}",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        f"--window-size={width},{height}",
+        f"--screenshot={path}",
+        url,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
+    )
+    assert done.returncode == 0 and path.is_file(), f"no screenshot:\n{done.stderr[-3000:]}"
+    return path

@@ -327,6 +327,68 @@ PROOFS = (
             ),
         ),
     ),
+    Proof(
+        "parallel-creates-all-win",
+        "test_concurrency.py",
+        "one_new_key",
+        (
+            "createDeployment: 8 parallel creates of one new key must give exactly one 201 "
+            "and 7 409, got 8 x 201 Created",
+            "rule concurrency.one-create-wins (tango-docs: ",
+        ),
+    ),
+    Proof(
+        "parallel-deletes-all-win",
+        "test_concurrency.py",
+        "one_deployment",
+        (
+            "deleteDeployment: 8 parallel deletes of one deployment must give exactly one 204 "
+            "and 7 404, got 8 x 204 No Content",
+            "rule concurrency.one-delete-wins (decision: ",
+        ),
+    ),
+    Proof(
+        "auth-scheme-case-sensitive",
+        "test_auth.py",
+        "scheme_is_read",
+        (
+            _must(
+                "listDeployments",
+                "listing with the valid token and the scheme in lower case",
+                200,
+                "401 Unauthorized",
+            ),
+            "rule auth.scheme-case-insensitive (http: RFC 9110 §11.1)",
+        ),
+    ),
+    Proof(
+        "auth-scheme-one-space-only",
+        "test_auth.py",
+        "scheme_is_read",
+        (
+            _must(
+                "listDeployments",
+                "listing with the valid token and two spaces after the scheme",
+                200,
+                "401 Unauthorized",
+            ),
+            "rule auth.scheme-spaces (http: ",
+        ),
+    ),
+    Proof(
+        "media-type-case-sensitive",
+        "test_round_trip.py",
+        "charset_and_any_case",
+        (
+            _must(
+                "createDeployment",
+                "a create sent as Application/JSON; Charset=UTF-8",
+                201,
+                "415 Unsupported Media Type",
+            ),
+            "rule create.media-type-case-insensitive (http: RFC 9110 §8.3.1",
+        ),
+    ),
 )
 
 

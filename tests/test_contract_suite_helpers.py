@@ -11,9 +11,9 @@ import subprocess
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract_tests.exchange import Exchange
-from contract_tests.keys import MAX_KEY_LENGTH, KeyFactory, is_valid_key
-from contract_tests.raw_http import parse_response
+from contract_tests.support.exchange import Exchange
+from contract_tests.support.keys import MAX_KEY_LENGTH, KeyFactory, is_valid_key
+from contract_tests.support.raw_http import parse_response
 
 PREFIX = "ct-0a1b2c3d-"
 VALID_KEYS = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")

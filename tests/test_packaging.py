@@ -108,3 +108,46 @@ def test_installed_package_serves_its_own_copies(unpacked_wheel: Path, tmp_path:
     assert Path(found["demo"]) == package_dir / "_data" / "demo.yaml"
     assert found["title"] == "TANGO Deployment API"
     assert found["deployments"] == 4
+
+
+def test_wheel_carries_the_contract_suite(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    suite = {name for name in names if name.startswith("contract_tests/")}
+    expected = {
+        "contract_tests/__init__.py",
+        "contract_tests/conftest.py",
+        "contract_tests/test_lifecycle.py",
+        "contract_tests/support/__init__.py",
+        "contract_tests/support/run.py",
+    }
+    assert expected <= suite, sorted(suite)
+    assert not [name for name in suite if "__pycache__" in name]
+
+
+def test_installed_contract_command_ignores_the_project_around_it(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """The wheel unpacked inside a project whose pytest configuration would break a run."""
+    site = tmp_path / "project" / ".venv" / "site-packages"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    project = tmp_path / "project"
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\naddopts = "--no-such-option"\n'
+    )
+    (project / "conftest.py").write_text("raise RuntimeError('the project conftest was loaded')\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "contract", "--", "-k", "unknown_keys"],
+        cwd=project,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"rootdir: {site / 'contract_tests'}" in output
+    assert "1 passed" in output and "(this project's mock, in-process)" in output
+    assert "PytestAssertRewriteWarning" not in output

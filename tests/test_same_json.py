@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract_tests.same_json import json_difference
+from contract_tests.support.same_json import json_difference
 
 JSON_VALUES = st.recursive(
     st.none()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests import run as contract_run
-from contract_tests.client import Identity
-from contract_tests.settings import PROFILES, RunSettings
+from contract_tests.support import run as contract_run
+from contract_tests.support.client import Identity
+from contract_tests.support.settings import PROFILES, RunSettings
 from contract_tests.test_auth import NEAR_MISSES, near_miss_client
 
 TOKEN = "s3cret-Token-42"

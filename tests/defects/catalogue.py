@@ -7,6 +7,8 @@ True on the broken variant and False on the correct mock, so the defect is prove
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -34,13 +36,15 @@ from tests.defects.planting import (
     rebuilt,
 )
 from tests.defects.probe import COLLECTION, UNKNOWN_TOKEN, Api
-from tests.defects.servers import OTHER_WORKSPACE
+from tests.defects.servers import OTHER_WORKSPACE, TOKEN
 from tests.defects.servers import WORKSPACE as MAIN_WORKSPACE
 
 Planter = Callable[[web.Application], object]
 Change = Callable[[web.StreamResponse], web.StreamResponse]
 Replacement = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 INIT_FIELDS = ("registry_connector_init", "server_proxy_init")
+RACE_WINDOW_SECONDS = 0.05  # a database round trip between looking a key up and writing it
+PARALLEL = 6
 
 
 class Kind(Enum):
@@ -57,6 +61,7 @@ class Kind(Enum):
     ERROR_ENVELOPE = "error envelope"
     CONTENT_TYPE = "content type"
     CRASH = "crash on bad input"
+    CONCURRENCY = "concurrency"
 
 
 @dataclass(frozen=True)
@@ -327,6 +332,62 @@ def _with_bools_as_ints(response: web.StreamResponse) -> web.StreamResponse:
     return rebuilt(response, data=deployments)
 
 
+async def _create_check_then_write(request: web.Request, handler: Handler) -> web.StreamResponse:
+    data = await read_json(request, limit=request.config_dict[SETTINGS].max_body_bytes)
+    payload = validate_payload(data)
+    store = request.config_dict[STORE]
+    workspace = request[WORKSPACE].name
+    space = store.ensure_workspace(workspace)
+    key = payload["deployment_key"]
+    if key in space.live or key in space.retired:
+        raise Conflict(f"The deployment key '{key}' is taken.")
+    await asyncio.sleep(RACE_WINDOW_SECONDS)
+    space.live.pop(key, None)  # whoever writes last wins
+    record = store.create(workspace, payload)
+    location = f"{COLLECTION_PATH}/{quote(key, safe='')}"
+    return json_response([record.to_api()], status=201, headers={"Location": location})
+
+
+async def _delete_check_then_write(request: web.Request, handler: Handler) -> web.StreamResponse:
+    store = request.config_dict[STORE]
+    workspace, key = request[WORKSPACE].name, request.match_info["deploymentKey"]
+    store.get(workspace, key)  # 404 when not live
+    await asyncio.sleep(RACE_WINDOW_SECONDS)
+    if key in store.workspaces[workspace].live:
+        store.delete(workspace, key)
+    return web.Response(status=204)
+
+
+def _rewrite_authorization(change: Callable[[str], str | None]) -> Planter:
+    """Before auth, replace the Authorization header with `change(header)` unless None."""
+
+    @web.middleware
+    async def rewrite(request: web.Request, handler: Handler) -> web.StreamResponse:
+        sent = request.headers.get("Authorization")
+        changed = None if sent is None else change(sent)
+        if changed is not None:
+            request = request.clone(headers={**request.headers, "Authorization": changed})
+        return await handler(request)
+
+    return lambda app: plant(app, rewrite, Depth.BEFORE_AUTH)
+
+
+def _scheme_spelled_exactly(header: str) -> str | None:
+    scheme, space, rest = header.partition(" ")
+    return f"Token {rest}" if space and scheme.lower() == "bearer" and scheme != "Bearer" else None
+
+
+def _one_space_only(header: str) -> str | None:
+    return "Bearer" if re.fullmatch(r"Bearer {2,}\S+", header) else None
+
+
+async def _media_type_exact(request: web.Request, handler: Handler) -> web.StreamResponse:
+    sent = request.headers.get("Content-Type", "")
+    if sent != sent.lower():
+        request = request.clone(headers={**request.headers, "Content-Type": "text/plain"})
+    return await handler(request)
+
+
 # -- symptoms (True = the defect shows) ------------------------------------------------------
 
 
@@ -346,6 +407,22 @@ def _body_after_no_content(api: Api) -> bool:
     raw = api.raw_delete(api.create())
     head, _, body = raw.partition(b"\r\n\r\n")
     return head.startswith(b"HTTP/1.1 204") and body != b""
+
+
+def _parallel_creates_all_win(api: Api) -> bool:
+    """More than one 201 for one key in parallel, while a plain duplicate is still a 409."""
+    body = api.payload(api.new_key())
+    statuses = api.in_parallel(PARALLEL, "POST", COLLECTION, json_body=body)
+    again = api.call("POST", COLLECTION, json_body=body).status_code
+    return statuses.count(201) > 1 and again == 409
+
+
+def _parallel_deletes_all_win(api: Api) -> bool:
+    """More than one 204 for one key in parallel, while a plain second delete is still a 404."""
+    key = api.create()
+    statuses = api.in_parallel(PARALLEL, "DELETE", api.item(key))
+    again = api.call("DELETE", api.item(key)).status_code
+    return statuses.count(204) > 1 and again == 404
 
 
 DEFECTS: tuple[Defect, ...] = (
@@ -643,6 +720,51 @@ DEFECTS: tuple[Defect, ...] = (
                 "POST", COLLECTION, json_body=api.payload(api.new_key(), server_proxy_init=[1])
             ).status_code
             == 500
+        ),
+    ),
+    Defect(
+        "parallel-creates-all-win",
+        Kind.CONCURRENCY,
+        "parallel creates of one new key all answer 201 (looked up, then written: the last wins)",
+        handles("createDeployment", _create_check_then_write),
+        _parallel_creates_all_win,
+    ),
+    Defect(
+        "parallel-deletes-all-win",
+        Kind.CONCURRENCY,
+        "parallel deletes of one deployment all answer 204 (looked up, then deleted)",
+        handles("deleteDeployment", _delete_check_then_write),
+        _parallel_deletes_all_win,
+    ),
+    Defect(
+        "auth-scheme-case-sensitive",
+        Kind.AUTH,
+        "only `Bearer` spelled exactly is read as the scheme: `bearer <token>` gets 401",
+        _rewrite_authorization(_scheme_spelled_exactly),
+        lambda api: api.call("GET", COLLECTION, authorization=f"bearer {TOKEN}").status_code == 401,
+    ),
+    Defect(
+        "auth-scheme-one-space-only",
+        Kind.AUTH,
+        "two spaces between `Bearer` and the token make the header malformed (401)",
+        _rewrite_authorization(_one_space_only),
+        lambda api: (
+            api.call("GET", COLLECTION, authorization=f"Bearer  {TOKEN}").status_code == 401
+        ),
+    ),
+    Defect(
+        "media-type-case-sensitive",
+        Kind.CONTENT_TYPE,
+        "create compares the Content-Type exactly: `Application/JSON` gets 415",
+        handles("createDeployment", _media_type_exact, Depth.BEFORE_AUTH),
+        lambda api: (
+            api.call(
+                "POST",
+                COLLECTION,
+                data=dump_json(api.payload(api.new_key())),
+                content_type="Application/JSON",
+            ).status_code
+            == 415
         ),
     ),
 )

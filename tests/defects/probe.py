@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import itertools
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,8 +52,12 @@ class Api:
         json_body: Any = None,
         data: bytes | None = None,
         content_type: str | None = None,
+        authorization: str | None = None,
     ) -> requests.Response:
+        """`authorization` replaces the whole `Bearer <token>` header when given."""
         headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        if authorization is not None:
+            headers["Authorization"] = authorization
         if content_type is not None:
             headers["Content-Type"] = content_type
         return requests.request(
@@ -75,6 +81,17 @@ class Api:
     def create_other(self) -> str:
         """A deployment of the other workspace."""
         return self.create(token=OTHER_TOKEN)
+
+    def in_parallel(self, count: int, method: str, path: str, **options: Any) -> list[int]:
+        """The statuses of `count` identical requests sent together, one connection each."""
+        barrier = threading.Barrier(count, timeout=TIMEOUT)
+
+        def one(_: int) -> int:
+            barrier.wait()
+            return self.call(method, path, **options).status_code
+
+        with ThreadPoolExecutor(count) as pool:
+            return list(pool.map(one, range(count)))
 
     def item(self, key: str) -> str:
         return f"{COLLECTION}/{key}"

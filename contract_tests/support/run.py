@@ -10,6 +10,8 @@ import json
 import shutil
 import tempfile
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,11 +21,13 @@ from typing import Any
 import requests
 import requests.adapters
 
-from contract_tests.client import Identity, TangoClient
-from contract_tests.keys import KeyFactory
-from contract_tests.ledger import Ledger
-from contract_tests.local_mock import LocalMock, start_local_mock
-from contract_tests.settings import RunSettings
+from contract_tests.support.client import Identity, TangoClient
+from contract_tests.support.coverage import Coverage
+from contract_tests.support.keys import KeyFactory
+from contract_tests.support.ledger import Ledger
+from contract_tests.support.local_mock import LocalMock, start_local_mock
+from contract_tests.support.settings import RunSettings
+from contract_tests.support.verdicts import RuleBook
 
 OWNER = "token"
 OTHER = "other-token"
@@ -41,10 +45,16 @@ class ContractRun:
     workdir: Path
     ledger: Ledger = field(default_factory=Ledger)
     keys: KeyFactory = field(init=False)
+    rule_book: RuleBook = field(init=False)
+    coverage: Coverage = field(init=False)
+    outcomes: Counter[str] = field(default_factory=Counter)  # test outcome -> how many
+    started_at: float = field(default_factory=time.time)
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
         self.keys = KeyFactory(self.settings.key_prefix)
+        self.rule_book = RuleBook(selected=self.settings.rules)
+        self.coverage = Coverage(self.base_url)
 
     @property
     def identities(self) -> list[Identity]:
@@ -56,15 +66,34 @@ class ContractRun:
             return {}
         return {identity.token: identity.placeholder for identity in self.identities}
 
-    def client(self, identity: Identity | None = None, *, purpose: str = "test") -> TangoClient:
+    def scrub(self, text: str) -> str:
+        """`text` with every token of the run as its shell placeholder (the local mock's too)."""
+        for identity in sorted(self.identities, key=lambda known: -len(known.token)):
+            text = text.replace(identity.token, identity.placeholder)
+        return text
+
+    def client(
+        self,
+        identity: Identity | None = None,
+        *,
+        purpose: str = "test",
+        session: requests.Session | None = None,
+    ) -> TangoClient:
+        """A client as `identity` (the owner by default), on the run's session unless given."""
         return TangoClient(
             self.base_url,
             identity or self.owner,
             self.ledger,
-            session=self.session,
+            session=session or self.session,
             secrets=self.secrets(),
             purpose=purpose,
+            coverage=self.coverage,
         )
+
+    def observe(self, method: str, url: str, status: int | None) -> None:
+        """One request sent to the server (by any client of the run) and its status."""
+        self.ledger.count_request()
+        self.coverage.saw(method, url, status)
 
     def identity_of(self, authorization: str | None) -> Identity | None:
         """Which of our identities an Authorization header belongs to."""
@@ -98,6 +127,11 @@ def current() -> ContractRun:
     """The run of this pytest session (the suite's conftest.py creates it)."""
     if _CURRENT is None:
         raise RuntimeError("the contract suite runs under pytest: python -m pytest contract_tests")
+    return _CURRENT
+
+
+def current_or_none() -> ContractRun | None:
+    """The run of this pytest session, or None outside one (helpers used by unit tests)."""
     return _CURRENT
 
 
@@ -141,8 +175,13 @@ def finish() -> None:
 
 
 @contextmanager
-def counting_requests(base_url: str, count: Callable[[], None]) -> Iterator[None]:
-    """Count the HTTP requests sent to `base_url` through `requests` (schemathesis' probes too)."""
+def counting_requests(
+    base_url: str, observe: Callable[[str, str, int | None], None]
+) -> Iterator[None]:
+    """Report each request sent to `base_url` through `requests` (schemathesis' too) to `observe`.
+
+    `observe(method, url, status)` gets None as the status when no answer came.
+    """
     original = requests.adapters.HTTPAdapter.send
 
     def send(
@@ -151,9 +190,16 @@ def counting_requests(base_url: str, count: Callable[[], None]) -> Iterator[None
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if str(request.url).startswith(base_url):
-            count()
-        return original(self, request, *args, **kwargs)
+        if not str(request.url).startswith(base_url):
+            return original(self, request, *args, **kwargs)
+        method, url = str(request.method), str(request.url)
+        try:
+            response = original(self, request, *args, **kwargs)
+        except Exception:
+            observe(method, url, None)
+            raise
+        observe(method, url, response.status_code)
+        return response
 
     requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign]
     try:

@@ -15,9 +15,10 @@ from typing import Any
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from contract_tests.client import REQUEST_TIMEOUT_SECONDS
-from contract_tests.keys import is_valid_key
-from contract_tests.run import OTHER, OWNER, ContractRun, current
+from contract_tests.support.client import REQUEST_TIMEOUT_SECONDS
+from contract_tests.support.generated_rules import checks_config
+from contract_tests.support.keys import is_valid_key
+from contract_tests.support.run import OTHER, OWNER, ContractRun, current
 from mock_server.contract.spec import spec_path
 
 RUN_MARKER = "x-tango-contract-run"
@@ -54,6 +55,7 @@ def _config(run: ContractRun) -> SchemathesisConfig:
                 },
             },
             "auth": {"wfc": auth},
+            "checks": checks_config(settings.rules),
         }
     )
 

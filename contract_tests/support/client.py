@@ -10,9 +10,10 @@ from urllib.parse import quote, unquote
 
 import requests
 
-from contract_tests.exchange import Exchange
-from contract_tests.ledger import Ledger
-from contract_tests.raw_http import send_raw
+from contract_tests.support.coverage import Coverage
+from contract_tests.support.exchange import Exchange
+from contract_tests.support.ledger import Ledger
+from contract_tests.support.raw_http import send_raw
 
 COLLECTION_PATH = "/api/deployment"
 JSON = "application/json"
@@ -48,7 +49,9 @@ class TangoClient:
         session: requests.Session,
         secrets: Mapping[str, str],
         purpose: str = "test",
+        coverage: Coverage | None = None,
     ) -> None:
+        self.coverage = coverage  # counts what bypasses `requests` (the bare-socket delete)
         self.purpose = purpose  # how the ledger files this client's deletes: "test" or "cleanup"
         self.base_url = base_url
         self.identity = identity
@@ -171,7 +174,11 @@ class TangoClient:
         try:
             raw = send_raw(url, "DELETE", headers)
         except (OSError, ConnectionError) as exc:
+            if self.coverage is not None:
+                self.coverage.saw("DELETE", url, None)
             return replace(pending, transport_error=f"{type(exc).__name__}: {exc}")
+        if self.coverage is not None:
+            self.coverage.saw("DELETE", url, raw.status)
         exchange = replace(
             pending,
             status=raw.status,

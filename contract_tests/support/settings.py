@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+
+from mock_server.contract.rule_ids import SOURCES, Source, parse_sources
 
 DEFAULT_SEED = 20_240_601
 """Fixed so two runs against the same server send the same generated data."""
@@ -20,6 +23,7 @@ class Profile:
     max_examples: int
     stateful_scenarios: int
     stateful_max_steps: int
+    read_only: bool = False  # only tests that create and delete nothing
 
 
 PROFILES = {
@@ -29,6 +33,10 @@ PROFILES = {
     ),
     # Nightly: about ten times the requests, longer linked sequences.
     "deep": Profile(name="deep", max_examples=500, stateful_scenarios=200, stateful_max_steps=12),
+    # A production server: only tests that create and delete nothing, in seconds.
+    "smoke": Profile(
+        name="smoke", max_examples=1, stateful_scenarios=1, stateful_max_steps=2, read_only=True
+    ),
 }
 
 
@@ -43,6 +51,8 @@ class RunSettings:
     max_examples: int
     seed: int
     run_id: str
+    rules: tuple[Source, ...] = SOURCES
+    report_dir: Path | None = None
 
     @property
     def key_prefix(self) -> str:
@@ -55,22 +65,72 @@ class RunSettings:
         return self.base_url is None
 
 
+@dataclass(frozen=True)
+class Option:
+    """One option of the suite: the pytest flag, its environment variable and its help."""
+
+    flag: str
+    env: str
+    metavar: str
+    help: str
+
+
 OPTIONS = (
-    ("--base-url", "TANGO_BASE_URL", "URL of the TANGO server to check (default: start the mock)"),
-    ("--token", "TANGO_TOKEN", "bearer token of the workspace the suite works in"),
-    ("--other-token", "TANGO_OTHER_TOKEN", "token of a second workspace (isolation tests)"),
-    ("--max-examples", "TANGO_MAX_EXAMPLES", "generated examples per operation (request budget)"),
-    ("--contract-profile", "TANGO_CONTRACT_PROFILE", "default (fast, CI) or deep (nightly)"),
-    ("--contract-seed", "TANGO_CONTRACT_SEED", f"data generation seed (default {DEFAULT_SEED})"),
+    Option(
+        "--base-url", "TANGO_BASE_URL", "URL", "the TANGO server to check (default: start the mock)"
+    ),
+    Option("--token", "TANGO_TOKEN", "TOKEN", "bearer token of the workspace the suite works in"),
+    Option(
+        "--other-token",
+        "TANGO_OTHER_TOKEN",
+        "TOKEN",
+        "token of a second workspace (isolation tests)",
+    ),
+    Option(
+        "--max-examples",
+        "TANGO_MAX_EXAMPLES",
+        "N",
+        "generated examples per operation (request budget)",
+    ),
+    Option(
+        "--contract-profile",
+        "TANGO_CONTRACT_PROFILE",
+        "PROFILE",
+        "default (CI), deep (nightly) or smoke (read-only, for production)",
+    ),
+    Option(
+        "--rules",
+        "TANGO_CONTRACT_RULES",
+        "SOURCES",
+        f"judge only rules from these sources, comma-separated: {', '.join(SOURCES)} "
+        "(default: all)",
+    ),
+    Option(
+        "--report",
+        "TANGO_CONTRACT_REPORT",
+        "DIR",
+        "write the conformance report there: report.json and report.html",
+    ),
+    Option(
+        "--contract-seed",
+        "TANGO_CONTRACT_SEED",
+        "N",
+        f"data generation seed (default {DEFAULT_SEED})",
+    ),
 )
 
 
 def add_options(parser: pytest.Parser) -> None:
     """Register the suite's options; reuse one another plugin (pytest-base-url) already added."""
     group = parser.getgroup("tango-contract", "TANGO contract suite")
-    for flag, env, help_text in OPTIONS:
+    for option in OPTIONS:
         try:
-            group.addoption(flag, default=None, help=f"{help_text}; env {env}")
+            group.addoption(
+                option.flag,
+                default=None,
+                metavar=option.metavar,
+                help=f"{option.help}; env {option.env}",
+            )
         except ValueError:  # e.g. pytest-base-url owns --base-url: same meaning, keep theirs
             continue
 
@@ -96,7 +156,7 @@ def _positive_int(text: str | None, flag: str, default: int) -> int:
 
 def resolve(config: pytest.Config) -> RunSettings:
     """Read the options (command line first, then environment) and check they fit together."""
-    values = {flag: _option(config, flag, env) for flag, env, _ in OPTIONS}
+    values = {option.flag: _option(config, option.flag, option.env) for option in OPTIONS}
     profile_name = values["--contract-profile"] or "default"
     if profile_name not in PROFILES:
         raise pytest.UsageError(
@@ -112,6 +172,10 @@ def resolve(config: pytest.Config) -> RunSettings:
             raise pytest.UsageError("--base-url needs --token (or TANGO_TOKEN)")
         if values["--token"] == values["--other-token"]:
             raise pytest.UsageError("--other-token must belong to a different workspace")
+    try:
+        rules = SOURCES if values["--rules"] is None else parse_sources(values["--rules"])
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     return RunSettings(
         base_url=base_url,
         token=values["--token"],
@@ -122,4 +186,6 @@ def resolve(config: pytest.Config) -> RunSettings:
         ),
         seed=_positive_int(values["--contract-seed"], "--contract-seed", DEFAULT_SEED),
         run_id=secrets.token_hex(4),
+        rules=rules,
+        report_dir=None if values["--report"] is None else Path(values["--report"]).resolve(),
     )
