@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contract_tests.exchange import Exchange
+from contract_tests.support.exchange import Exchange
 from mock_server.masking import MASK, is_secret_key, mask_json
 from tests.conftest import auth
 from tests.masking_corpus import CORPUS, JWT, all_secrets, leaks
