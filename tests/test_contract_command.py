@@ -22,6 +22,8 @@ from tests.defects.catalogue import BY_NAME
 from tests.defects.servers import OTHER_TOKEN, TOKEN, correct_app
 from tests.defects.suite import SUITE_ENV_VARS
 
+pytestmark = pytest.mark.slow  # runs the contract suite as a command
+
 TIMEOUT = 240.0
 HOSTILE_PYPROJECT = '[tool.pytest.ini_options]\naddopts = "--no-such-option"\n'
 HOSTILE_CONFTEST = "raise RuntimeError('a conftest.py of the calling directory was loaded')\n"

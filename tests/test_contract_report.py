@@ -29,6 +29,8 @@ from tests.defects.servers import OTHER_TOKEN, TOKEN, correct_app
 from tests.defects.suite import SUITE_ENV_VARS
 from tests.headless_chromium import load_page, screenshot
 
+pytestmark = pytest.mark.slow  # runs the contract suite and a browser
+
 SELECT = "unknown_keys or live_key_sent_again or comes_back_exactly or a_method_the_path"
 TIMEOUT = 240.0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -100,6 +101,7 @@ def nested(leaf: Any) -> st.SearchStrategy[Any]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
+@pytest.mark.slow
 def test_the_corpus_nested_at_random_under_harmless_keys_is_still_masked(data: Any) -> None:
     init, secrets = data.draw(corpus_objects)
     document = data.draw(nested(init))
