@@ -17,16 +17,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+import yaml
+
 from contract_tests.exchange import Exchange
 from contract_tests.same_json import json_difference
+from mock_server.contract.spec import spec_path
 
-PAYLOAD_FIELDS = (
-    "deployment_key",
-    "registry_connector_class",
-    "registry_connector_init",
-    "server_proxy_class",
-    "server_proxy_init",
-)
+
+def _payload_fields() -> tuple[str, ...]:
+    """DeploymentPayload's properties as openapi.yaml lists them: the contract names them."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+    spec = yaml.load(spec_path().read_text(encoding="utf-8"), Loader=loader)
+    return tuple(spec["components"]["schemas"]["DeploymentPayload"]["properties"])
+
+
+PAYLOAD_FIELDS = _payload_fields()
 
 
 class ContractViolation(AssertionError):
