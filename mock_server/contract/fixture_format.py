@@ -110,7 +110,7 @@ class FixtureDeployment(Deployment):
 
 @dataclass(frozen=True, slots=True, config=FORBID_EXTRA)
 class FixtureDocument:
-    """The seed, or a whole state: lists (not sets), as order is kept everywhere."""
+    """The seed, or a whole state; each list keeps the file's order (deployments: creation)."""
 
     workspaces: list[FixtureWorkspace] = field(default_factory=list)
     tokens: list[FixtureToken] = field(default_factory=list)
