@@ -127,7 +127,7 @@ class FixtureDocument:
 
 
 _DOCUMENT = TypeAdapter(FixtureDocument)
-SECTIONS = ("workspaces", "tokens", "deployments")
+_SECTIONS = ("workspaces", "tokens", "deployments")
 _LABELS = ("deployment_key", "name", "workspace")  # never the token: it is a secret
 
 
@@ -140,7 +140,7 @@ def check_document(data: Any) -> tuple[FixtureDocument | None, list[FieldProblem
     except ValidationError as exc:
         for item in exc.errors(include_url=False, include_input=False):
             loc = tuple(item["loc"])
-            problem = FieldProblem(locate(loc, data), *our_words(item, FixtureDocument))
+            problem = FieldProblem(_locate(loc, data), *our_words(item, FixtureDocument))
             located.append((_order(loc), problem))
     if isinstance(data, Mapping):
         located += _located_references(data)
@@ -150,7 +150,7 @@ def check_document(data: Any) -> tuple[FixtureDocument | None, list[FieldProblem
 
 
 def _order(loc: tuple[int | str, ...]) -> tuple[int, int]:
-    section = SECTIONS.index(loc[0]) if loc and loc[0] in SECTIONS else -1
+    section = _SECTIONS.index(loc[0]) if loc and loc[0] in _SECTIONS else -1
     index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1
     return section, index
 
@@ -161,7 +161,7 @@ def _text(entry: Any, name: str) -> str | None:
     return value if type(value) is str else None
 
 
-def entry_location(section: str, index: int, entry: Any) -> str:
+def _entry_location(section: str, index: int, entry: Any) -> str:
     """`deployments[2] (deployment_key 'x')`: the entry's position, and its name if it has one."""
     for name in _LABELS:
         value = _text(entry, name)
@@ -170,15 +170,15 @@ def entry_location(section: str, index: int, entry: Any) -> str:
     return f"{section}[{index}]"
 
 
-def locate(loc: tuple[int | str, ...], data: Any) -> str:
-    """Where pydantic's `loc` is in the document, named as `entry_location` names entries."""
+def _locate(loc: tuple[int | str, ...], data: Any) -> str:
+    """Where pydantic's `loc` is in the document, named as `_entry_location` names entries."""
     if not loc:
         return "document"
     head, rest = str(loc[0]), loc[1:]
     if rest and isinstance(rest[0], int):
         entries = _entries(data, head) if isinstance(data, Mapping) else ()
         index, rest = rest[0], rest[1:]
-        head = entry_location(head, index, entries[index] if index < len(entries) else None)
+        head = _entry_location(head, index, entries[index] if index < len(entries) else None)
     return head + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest)
 
 
@@ -197,8 +197,8 @@ def _located_references(sections: Mapping[str, Any]) -> list[tuple[tuple[int, in
     found: list[tuple[tuple[int, int], FieldProblem]] = []
 
     def problem(section: str, index: int, entry: Any, message: str, kind: str) -> None:
-        where = entry_location(section, index, entry)
-        found.append(((SECTIONS.index(section), index), FieldProblem(where, message, kind)))
+        where = _entry_location(section, index, entry)
+        found.append(((_SECTIONS.index(section), index), FieldProblem(where, message, kind)))
 
     declared: set[str] = set()
     for index, entry in enumerate(_entries(sections, "workspaces")):
