@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from mock_server.launch import main
+from mock_server.cli import main
 
 raise SystemExit(main())

@@ -18,6 +18,12 @@ from mock_server.admin.access import (
     decide_admin,
 )
 from mock_server.app import create_app
+from mock_server.contract.fixture_format import (
+    TOKEN_RULE,
+    FixtureDocument,
+    token_problem,
+    workspace_name_problem,
+)
 from mock_server.contract.spec import demo_fixture_path
 from mock_server.http.cors import normalise_origin
 from mock_server.http.keys import STORE
@@ -31,14 +37,12 @@ from mock_server.runtime import (
     loop_factory,
 )
 from mock_server.settings import MockSettings
-from mock_server.state.fixture_types import (
-    TOKEN_RULE,
-    FixtureDocument,
+from mock_server.state.fixtures import (
     FixtureError,
-    token_problem,
-    workspace_name_problem,
+    load_fixture_file,
+    merge_documents,
+    with_extra_tokens,
 )
-from mock_server.state.fixtures import load_fixture_file, merge_documents, with_extra_tokens
 from mock_server.state.journal import DEFAULT_JOURNAL_SIZE
 from mock_server.state.persistence import StateFileError, load_state_file, write_state_file
 from mock_server.state.store import DeploymentStore

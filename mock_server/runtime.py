@@ -75,9 +75,7 @@ class FreezeAfterSlowCollections:
 
 
 def freeze_startup_and_slow_collections(slow_ms: float = SLOW_FULL_COLLECTION_MS) -> None:
-    """Freeze what exists now (modules, seed, store), install the policy (once per process)
-    and turn the collector on (`launch.py` starts the process with it off)."""
+    """Freeze what exists now (modules, seed, store) and install the policy (once a process)."""
     gc.freeze()
-    gc.enable()
     if not any(isinstance(cb, FreezeAfterSlowCollections) for cb in gc.callbacks):
         gc.callbacks.append(FreezeAfterSlowCollections(slow_ms))

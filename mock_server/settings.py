@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.masking import MaskingPolicy
-from mock_server.state.fixture_types import FixtureDocument
 from mock_server.state.journal import DEFAULT_JOURNAL_SIZE
 from mock_server.state.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
 

@@ -9,8 +9,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
+from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.contract.spec import spec_example
-from mock_server.state.fixture_types import FixtureDocument
 from mock_server.state.fixtures import parse_document
 
 TOKEN = "t1"

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server.contract.rules import BEARER_TOKEN_PATTERN
+from mock_server.contract.fixture_format import BEARER_TOKEN_PATTERN
 from mock_server.http.auth import authenticate
 from mock_server.state.fixtures import build_store, parse_document
 from tests.conftest import (

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from mock_server.contract.rules import MAX_JSON_DEPTH
+from mock_server.contract.strict_json import MAX_JSON_DEPTH
 from mock_server.settings import ONE_MIB
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD, OTHER_TOKEN, auth
 from tests.envelope import assert_error

@@ -220,6 +220,38 @@ def test_missing_fixture_file_exits_2(tmp_path: Path) -> None:
     assert_clean_usage_failure(result, str(path), "cannot read")
 
 
+@pytest.mark.parametrize("content", ["", " \n\n"], ids=["0 bytes", "blank lines"])
+@pytest.mark.slow  # a tango-mock process
+def test_empty_fixture_file_exits_2_as_an_empty_state_file_does(
+    tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(content, encoding="utf-8")
+    result = run_to_exit([*python_module_command(), "--fixtures", str(path), "--port", "0"])
+    assert_clean_usage_failure(result, str(path), "the fixture file is empty")
+
+
+@pytest.mark.slow  # a tango-mock process
+def test_every_problem_of_a_fixture_file_is_named_in_one_run(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(
+        "workspaces: [{name: ws}]\n"
+        "deployments:\n"
+        "  - {workspace: ghost, deployment_key: k, registry_connector_class: NoDots,\n"
+        "     registry_connector_init: {}, server_proxy_class: a.B, server_proxy_init: {},\n"
+        "     colour: red}\n",
+        encoding="utf-8",
+    )
+    result = run_to_exit([*python_module_command(), "--fixtures", str(path), "--port", "0"])
+    assert_clean_usage_failure(
+        result,
+        "deployments[0] (deployment_key 'k').registry_connector_class: does not match",
+        "deployments[0] (deployment_key 'k').colour: is not a field of FixtureDeployment",
+        "deployments[0] (deployment_key 'k'): workspace 'ghost' is not declared",
+    )
+    assert "Value error" not in result.stderr and "Extra inputs" not in result.stderr
+
+
 @pytest.mark.slow  # a tango-mock process
 def test_malformed_token_option_exits_2() -> None:
     result = run_to_exit([*python_module_command(), "--token", "no-equals-sign"])

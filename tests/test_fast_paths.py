@@ -1,34 +1,30 @@
-"""The speed-ups keep every answer and every rule exactly as the slow paths they replace.
+"""The shortcuts keep every answer and every rule exactly as the plain way would.
 
-Each shortcut (cached JSON per deployment, JSON fixtures read by the json module, the cheap
-checks before the body walk, shared strings and sets) is checked against the slow path it
-replaces, including the inputs that must still take the slow path.
+Each shortcut (JSON encoded once per deployment, JSON fixtures read by the json module, the
+cheap proof from a body's text that its walk would find nothing) is checked against what it
+skips, including the inputs that must still take the long way.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from dataclasses import FrozenInstanceError, asdict
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 
-from mock_server.contract.rules import MAX_JSON_DEPTH
+from mock_server.contract.errors import InvalidJson
+from mock_server.contract.models import DeploymentPayload
+from mock_server.contract.strict_json import MAX_JSON_DEPTH, decode_json
 from mock_server.http.responses import dump_json
-from mock_server.state.fixture_types import FixtureDocument, FixtureError
 from mock_server.state.fixtures import (
     build_store,
     export_document,
-    load_fixture_file,
     parse_document,
     parse_yaml,
-    with_extra_tokens,
 )
-from mock_server.state.store import DeploymentStore, StoredDeployment
+from mock_server.state.store import StoredDeployment
 from tests.conftest import MLFLOW_PAYLOAD, auth
 
 
@@ -39,8 +35,14 @@ def payload(key: str, **changes: Any) -> dict[str, Any]:
 UNUSUAL_INIT = {"café": "naïve ☃", "n": [1, 2.5, -0.0, 1e300, None, True], "deep": {"a": {}}}
 
 
+def record(workspace: str, key: str, **changes: Any) -> StoredDeployment:
+    return StoredDeployment(workspace, DeploymentPayload(**payload(key, **changes)))
+
+
 def test_cached_json_is_the_encoding_of_to_api() -> None:
-    record = StoredDeployment(workspace="ws1", **payload("k", server_proxy_init=UNUSUAL_INIT))
+    record = StoredDeployment(
+        "ws1", DeploymentPayload(**payload("k", server_proxy_init=UNUSUAL_INIT))
+    )
     encoded = record.api_json()
     assert encoded == dump_json(record.to_api())
     assert json.loads(encoded) == record.to_api()
@@ -57,8 +59,8 @@ async def test_get_list_and_create_bodies_are_byte_identical_to_encoding_the_rec
     listed = await client.get("/api/deployment", headers=auth())
     fetched = await client.get("/api/deployment/one", headers=auth())
     records = [
-        StoredDeployment(workspace="ws1", **payload("one", registry_connector_init=UNUSUAL_INIT)),
-        StoredDeployment(workspace="ws1", **payload("two")),
+        record("ws1", "one", registry_connector_init=UNUSUAL_INIT),
+        record("ws1", "two"),
     ]
     assert await created.read() == dump_json([records[0].to_api()])
     assert await fetched.read() == dump_json([records[0].to_api()])
@@ -107,10 +109,7 @@ async def test_lone_surrogates_and_deep_nesting_are_still_400(
     assert (await answer.json())["message_code"] == "invalid_json"
 
 
-def test_a_utf8_bom_gets_the_same_message_as_before() -> None:
-    from mock_server.contract.errors import InvalidJson
-    from mock_server.http.request_body import decode_json
-
+def test_a_utf8_bom_is_named_as_json_loads_names_it() -> None:
     with pytest.raises(InvalidJson, match="Unexpected UTF-8 BOM"):
         decode_json("\ufeff{}".encode())
 
@@ -151,60 +150,3 @@ def test_an_exported_state_with_exponents_round_trips_through_a_json_fixture() -
     exported = json.dumps(export_document(build_store(document)))
     reloaded = parse_document(parse_yaml(exported, source="state.json"), source="state.json")
     assert reloaded.deployments[0].server_proxy_init == UNUSUAL_INIT
-
-
-def test_fixture_deployments_share_names_and_are_frozen() -> None:
-    document = parse_document(json.loads(fixture_text()), source="f")
-    first, second = document.deployments
-    assert first.registry_connector_class is second.registry_connector_class
-    assert first.workspace is second.workspace
-    assert (first.deleted, second.deleted) == (False, True)
-    with pytest.raises(FrozenInstanceError):
-        setattr(first, "deployment_key", "changed")  # noqa: B010 (frozen: must raise)
-    store = build_store(document)
-    assert store.get("ws", "a").server_proxy_init == UNUSUAL_INIT
-    assert "b" in store.workspaces["ws"].retired
-
-
-def test_extra_tokens_leave_the_original_document_alone() -> None:
-    original = parse_document(json.loads(fixture_text()), source="f")
-    before = asdict(original)
-    result = with_extra_tokens(original, [("new", "other"), ("tok", "other")])
-    assert asdict(original) == before
-    assert [t.token for t in result.tokens] == ["new", "tok"]
-    assert [w.name for w in result.workspaces] == ["ws", "other"]
-    assert result.deployments == original.deployments
-
-
-def test_created_deployments_share_one_copy_of_each_class_path() -> None:
-    store = DeploymentStore()
-    first = store.create("ws", payload("a"))
-    second = store.create("ws", json.loads(json.dumps(payload("b"))))
-    assert first.registry_connector_class is second.registry_connector_class
-    assert first.server_proxy_class is sys.intern(MLFLOW_PAYLOAD["server_proxy_class"])
-
-
-def test_empty_fixture_document_still_builds_an_empty_store() -> None:
-    assert build_store(FixtureDocument()).deployment_count() == 0
-
-
-@pytest.mark.parametrize(
-    ("change", "fragment"),
-    [
-        (
-            {"deployments": [{"workspace": "ws", **payload("bad key")}]},
-            "(deployment_key 'bad key')",
-        ),
-        ({"tokens": [{"token": "t", "workspace": "nowhere"}]}, "'nowhere' is not declared"),
-        ({"workspaces": [{"name": "ws", "disabled": "yes"}]}, "workspaces[0] (name 'ws').disabled"),
-    ],
-)
-def test_a_bad_json_fixture_file_still_names_the_entry_and_the_problem(
-    tmp_path: Path, change: dict[str, Any], fragment: str
-) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text(fixture_text(**change), encoding="utf-8")
-    with pytest.raises(FixtureError) as caught:
-        load_fixture_file(path)
-    assert fragment in str(caught.value)
-    assert str(path) in str(caught.value)

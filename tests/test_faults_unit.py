@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
+from mock_server.contract.errors import ValidationFailed
+from mock_server.contract.fault_rule import MAX_DELAY_MS, FaultRuleInput, parse_fault_rule
 from mock_server.state.faults import (
-    MAX_DELAY_MS,
     NO_PREFERENCE,
     FaultBook,
-    FaultRuleInput,
     InvalidPreference,
     Preference,
     TooManyRules,
@@ -89,27 +88,34 @@ def test_remove_and_clear_by_workspace() -> None:
 
 
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "field", "kind", "message"),
     [
-        {},  # neither status nor delay
-        {"status": 199},
-        {"status": 600},
-        {"status": True},
-        {"status": "503"},
-        {"delay_ms": -1},
-        {"delay_ms": MAX_DELAY_MS + 1},
-        {"status": 503, "times": 0},
-        {"status": 503, "probability": 1.5},
-        {"body": {"a": 1}, "delay_ms": 5},  # a body needs a status
-        {"status": 204, "body": "x"},
-        {"status": 503, "method": "G ET"},
-        {"status": 503, "unknown": 1},
-        {"status": 503, "path": "api/deployment"},
+        ({}, "", "fault_effect_missing", "a rule needs a status, a delay_ms, or both"),
+        ({"status": 199}, "status", "greater_than_equal", "must be at least 200"),
+        ({"status": 600}, "status", "less_than_equal", "must be at most 599"),
+        ({"status": True}, "status", "int_type", "must be an integer"),
+        ({"status": "503"}, "status", "int_type", "must be an integer"),
+        ({"delay_ms": -1}, "delay_ms", "greater_than_equal", "must be at least 0"),
+        ({"delay_ms": MAX_DELAY_MS + 1}, "delay_ms", "less_than_equal", "must be at most 60000"),
+        ({"status": 503, "times": 0}, "times", "greater_than_equal", "must be at least 1"),
+        ({"status": 503, "probability": 1.5}, "probability", "less_than_equal", "at most 1"),
+        ({"body": {"a": 1}, "delay_ms": 5}, "", "fault_body_without_status", "needs a status"),
+        ({"status": 204, "body": "x"}, "", "fault_body_not_allowed", "204 cannot carry a body"),
+        ({"status": 503, "method": "G ET"}, "method", "string_pattern_mismatch", "pattern"),
+        ({"status": 503, "unknown": 1}, "unknown", "extra_forbidden", "of FaultRuleInput"),
+        ({"status": 503, "path": "api/x"}, "path", "string_pattern_mismatch", "pattern ^[/*]"),
+        ({"status": 503, "workspace": ""}, "workspace", "string_too_short", "at least 1"),
     ],
 )
-def test_invalid_rules_are_refused(fields: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
-        rule(**fields)
+def test_invalid_rules_are_refused_in_our_words(
+    fields: dict[str, Any], field: str, kind: str, message: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_fault_rule({"path": "/api/deployment*", **fields})
+    [error] = caught.value.extra["errors"]
+    assert (error["field"], error["type"]) == (field, kind)
+    assert message in error["message"]
+    assert "Value error" not in error["message"] and "Input should" not in error["message"]
 
 
 def test_a_rule_shows_its_body_only_when_it_has_one() -> None:

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import textwrap
+from dataclasses import FrozenInstanceError, asdict
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from mock_server.contract.rules import MAX_JSON_DEPTH
+from mock_server.contract.fixture_format import FixtureDocument
+from mock_server.contract.models import DeploymentPayload
 from mock_server.contract.spec import demo_fixture_path
+from mock_server.contract.strict_json import MAX_JSON_DEPTH
 from mock_server.state import fixtures
-from mock_server.state.fixture_types import FixtureDocument, FixtureError
 from mock_server.state.fixtures import (
+    FixtureError,
     build_store,
+    dump_yaml,
     export_document,
     load_fixture_file,
     merge_documents,
@@ -80,11 +85,11 @@ def test_demo_fixture_loads_as_documented() -> None:
     assert list(mine.live) == ["mlflow-deployment-staging", "databricks-deployment-staging"]
     assert list(mine.retired) == ["mlflow-deployment-legacy"]
     assert list(store.workspaces["other-workspace"].live) == ["mlflow-deployment-production"]
-    staging = mine.live["mlflow-deployment-staging"]
-    assert staging.registry_connector_class == MLFLOW_PAYLOAD["registry_connector_class"]
-    assert staging.server_proxy_class == MLFLOW_PAYLOAD["server_proxy_class"]
-    databricks = mine.live["databricks-deployment-staging"]
-    assert set(databricks.registry_connector_init) == set(
+    staging = mine.live["mlflow-deployment-staging"].to_api()
+    assert staging["registry_connector_class"] == MLFLOW_PAYLOAD["registry_connector_class"]
+    assert staging["server_proxy_class"] == MLFLOW_PAYLOAD["server_proxy_class"]
+    databricks = mine.live["databricks-deployment-staging"].to_api()
+    assert set(databricks["registry_connector_init"]) == set(
         DATABRICKS_PAYLOAD["registry_connector_init"]
     )
 
@@ -141,11 +146,11 @@ BAD_DOCUMENTS: dict[str, tuple[Any, list[str]]] = {
     ),
     "extra field": (
         document(deployments=[deployment("k", colour="red")]),
-        ["deployments[0]", "'k'", "colour", "not permitted"],
+        ["deployments[0]", "'k'", "colour", "is not a field of FixtureDeployment"],
     ),
     "init not an object": (
         document(deployments=[deployment("k", registry_connector_init="1")]),
-        ["deployments[0]", "registry_connector_init", "dictionary"],
+        ["deployments[0]", "registry_connector_init", "must be an object"],
     ),
     "init holds a date": (
         document(deployments=[deployment("k", server_proxy_init={"since": datetime(2020, 1, 1)})]),
@@ -157,7 +162,23 @@ BAD_DOCUMENTS: dict[str, tuple[Any, list[str]]] = {
     ),
     "init holds a non-string key": (
         document(deployments=[deployment("k", server_proxy_init={1: "a"})]),
-        ["deployments[0]", "server_proxy_init", "valid string"],
+        ["deployments[0]", "server_proxy_init", "key 1 is not a JSON string"],
+    ),
+    "init holds infinity": (
+        document(deployments=[deployment("k", registry_connector_init={"x": float("-inf")})]),
+        ["deployments[0]", "registry_connector_init", "x: NaN and infinity"],
+    ),
+    "init holds a set": (
+        document(deployments=[deployment("k", server_proxy_init={"tags": {"a", "b"}})]),
+        ["deployments[0]", "server_proxy_init", "tags: set values are not JSON"],
+    ),
+    "init holds a date deep inside": (
+        document(deployments=[deployment("k", server_proxy_init={"a": [{"b": date(2020, 1, 1)}]})]),
+        ["server_proxy_init", "a[0].b: date values are not JSON"],
+    ),
+    "init holds a key with a lone surrogate": (
+        document(deployments=[deployment("k", server_proxy_init={"\udfff": 1})]),
+        ["deployments[0]", "server_proxy_init", "is not a JSON string"],
     ),
     "init holds a lone surrogate": (
         document(deployments=[deployment("k", server_proxy_init={"x": "\ud800"})]),
@@ -167,6 +188,15 @@ BAD_DOCUMENTS: dict[str, tuple[Any, list[str]]] = {
         document(deployments=[deployment("k", server_proxy_init=deep_value(MAX_JSON_DEPTH))]),
         ["deployments[0]", "server_proxy_init", f"more than {MAX_JSON_DEPTH} levels"],
     ),
+    "workspace of a deployment not a string": (
+        document(deployments=[deployment("k", workspace=1)]),
+        ["deployments[0] (deployment_key 'k').workspace", "must be a string"],
+    ),
+    "deployment not a mapping": (
+        document(deployments=["k"]),
+        ["deployments[0]", "must be an object"],
+    ),
+    "deployments not a list": (document(deployments="k"), ["deployments", "must be a list"]),
     "deleted not a bool": (
         document(deployments=[deployment("k", deleted="yes")]),
         ["deployments[0]", "deleted", "boolean"],
@@ -194,6 +224,14 @@ BAD_DOCUMENTS: dict[str, tuple[Any, list[str]]] = {
     "workspace name with a control character": (
         document(workspaces=[{"name": "ws"}, {"name": "w\x1b[31m"}]),
         ["workspaces[1]", "name", "printable"],
+    ),
+    "workspace name not a string": (
+        document(workspaces=[{"name": "ws"}, {"name": 7}]),
+        ["workspaces[1].name", "must be a string"],
+    ),
+    "unknown field of a workspace": (
+        document(workspaces=[{"name": "ws", "colour": "red"}]),
+        ["workspaces[0] (name 'ws').colour", "is not a field of FixtureWorkspace"],
     ),
     "disabled not a bool": (
         document(workspaces=[{"name": "ws", "disabled": "no"}]),
@@ -223,13 +261,25 @@ BAD_DOCUMENTS: dict[str, tuple[Any, list[str]]] = {
         document(tokens=[{"token": "tok", "workspace": "ghost"}]),
         ["tokens[0]", "'ghost'", "not declared"],
     ),
+    "unknown field of a token": (
+        document(tokens=[{"token": "tok", "workspace": "ws", "scope": "all"}]),
+        ["tokens[0] (workspace 'ws').scope", "is not a field of FixtureToken"],
+    ),
+    "token not a string": (
+        document(tokens=[{"token": 12345, "workspace": "ws"}]),
+        ["tokens[0] (workspace 'ws').token", "must be a string"],
+    ),
     "naive expiry": (
         document(tokens=[{"token": "tok", "workspace": "ws", "expires_at": "2030-01-01T00:00:00"}]),
         ["tokens[0]", "expires_at", "timezone"],
     ),
     "expiry not a date": (
         document(tokens=[{"token": "tok", "workspace": "ws", "expires_at": "soon"}]),
-        ["tokens[0]", "expires_at"],
+        ["tokens[0]", "expires_at", "must be a date and time"],
+    ),
+    "expiry on a day that does not exist": (
+        document(tokens=[{"token": "tok", "workspace": "ws", "expires_at": "2030-02-30T00:00Z"}]),
+        ["tokens[0]", "expires_at", "must be a date and time"],
     ),
 }
 
@@ -241,6 +291,8 @@ def test_bad_document_names_file_entry_and_problem(data: Any, fragments: list[st
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} missing from: {message}"
     assert "Traceback" not in message
+    for pydantic_wording in ("Value error", "Input should", "Extra inputs", "Field required"):
+        assert pydantic_wording not in message
 
 
 def test_every_problem_is_listed_one_per_line() -> None:
@@ -250,6 +302,57 @@ def test_every_problem_is_listed_one_per_line() -> None:
     lines = message.splitlines()
     assert len(lines) == 2, message
     assert all(line.startswith(f"{SOURCE}: deployments[") for line in lines)
+
+
+def test_field_errors_and_cross_references_are_reported_in_one_run() -> None:
+    """Fixing a file takes one round: nothing waits until the field errors are gone."""
+    with pytest.raises(FixtureError) as caught:
+        parse_document(
+            {
+                "workspaces": [{"name": "ws"}, {"name": "ws"}],
+                "tokens": [{"token": "bad token", "workspace": "ghost"}],
+                "deployments": [
+                    deployment("k", registry_connector_class="NoDots"),
+                    deployment("k", workspace="elsewhere", deleted="no"),
+                    deployment("k"),
+                ],
+            },
+            source=SOURCE,
+        )
+    assert [(p.field, p.type) for p in caught.value.problems] == [
+        ("workspaces[1] (name 'ws')", "duplicate_workspace"),
+        ("tokens[0] (workspace 'ghost').token", "bearer_token"),
+        ("tokens[0] (workspace 'ghost')", "undeclared_workspace"),
+        ("deployments[0] (deployment_key 'k').registry_connector_class", "string_pattern_mismatch"),
+        ("deployments[1] (deployment_key 'k').deleted", "bool_type"),
+        ("deployments[1] (deployment_key 'k')", "undeclared_workspace"),
+        ("deployments[2] (deployment_key 'k')", "duplicate_key"),
+    ]
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 7
+    assert lines[0] == f"{SOURCE}: workspaces[1] (name 'ws'): declared twice"
+    assert "bad token" not in str(caught.value)  # a token is a secret, even a broken one
+
+
+def test_a_tuple_where_a_list_belongs_is_accepted() -> None:
+    """Python callers (the pytest plugin's mappings) may build sections as tuples."""
+    seed = parse_document(
+        {"workspaces": ({"name": "ws"},), "tokens": ({"token": "t", "workspace": "ws"},)},
+        source=SOURCE,
+    )
+    assert [grant.token for grant in seed.tokens] == ["t"]
+
+
+@pytest.mark.parametrize("text", ["", "\n", "  \n\t\n"], ids=["0 bytes", "newline", "blanks"])
+def test_an_empty_fixture_file_is_refused(tmp_path: Path, text: str) -> None:
+    """As an empty state file is: an empty file is a mistake (a truncated copy, a wrong
+    path), not a seed of nothing; a document that says so (`workspaces: []`) is one."""
+    path = tmp_path / "team.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FixtureError, match=r"team\.yaml: the fixture file is empty"):
+        load_fixture_file(path)
+    path.write_text("# no workspaces yet\nworkspaces: []\n", encoding="utf-8")
+    assert load_fixture_file(path) == FixtureDocument()
 
 
 def test_bad_yaml_names_line_and_column(tmp_path: Path) -> None:
@@ -367,6 +470,23 @@ def test_with_extra_tokens_adds_grants_and_workspaces() -> None:
     assert grant is not None and grant.workspace == "ws1"
 
 
+def test_fixture_deployments_are_frozen() -> None:
+    """Stored records share them with the seed, so nothing may change them."""
+    first, _ = parsed(document()).deployments
+    with pytest.raises(FrozenInstanceError):
+        setattr(first, "deployment_key", "changed")  # noqa: B010 (frozen: must raise)
+
+
+def test_extra_tokens_leave_the_original_document_alone() -> None:
+    original = parsed(document())
+    before = asdict(original)
+    result = with_extra_tokens(original, [("new", "other"), ("tok", "other")])
+    assert asdict(original) == before
+    assert [t.token for t in result.tokens] == ["new", "tok"]
+    assert [w.name for w in result.workspaces] == ["ws", "other"]
+    assert result.deployments == original.deployments
+
+
 def test_with_extra_tokens_later_wins() -> None:
     result = with_extra_tokens(FixtureDocument(), [("t", "a"), ("t", "b")])
     assert [(t.token, t.workspace) for t in result.tokens] == [("t", "b")]
@@ -394,7 +514,7 @@ def test_export_then_parse_round_trips_the_state_exactly() -> None:
         }
     )
     store = build_store(seed)
-    store.create("ws", {**DATABRICKS_PAYLOAD})
+    store.create("ws", DeploymentPayload(**DATABRICKS_PAYLOAD))
     store.delete("ws", "dep-1")
     exported = export_document(store)
     # Plain data: survives JSON and YAML unchanged.
@@ -432,3 +552,47 @@ def test_yaml_is_read_by_libyaml_with_the_same_result(monkeypatch: pytest.Monkey
     assert used
     with pytest.raises(FixtureError, match=r"bad\.yaml: not valid YAML \(line 2, column \d+\)"):
         parse_yaml("a: 1\n  b: [\n", source="bad.yaml")  # worded by the pure-Python parser
+
+
+# -- memory: what a seed shares instead of copying ----------------------------------------
+
+
+def test_yaml_anchors_are_read_and_shared_not_copied() -> None:
+    text = textwrap.dedent(
+        """
+        workspaces: [{name: ws}]
+        deployments:
+          - workspace: ws
+            deployment_key: a
+            registry_connector_class: pkg.Registry
+            registry_connector_init: &init {uri: "http://x"}
+            server_proxy_class: pkg.Server
+            server_proxy_init: *init
+        """
+    )
+    (deployment,) = parse_document(parse_yaml(text, source="a.yaml"), source="a.yaml").deployments
+    assert deployment.registry_connector_init is deployment.server_proxy_init
+    # Shared in memory, but written out in full: PUT /_mock/state and state files refuse aliases.
+    store = build_store(parse_document(parse_yaml(text, source="a.yaml"), source="a.yaml"))
+    text = dump_yaml(export_document(store))
+    assert "&id" not in text and "*id" not in text
+    assert text.count("uri: http://x") == 2
+
+
+def test_repeated_texts_are_kept_once() -> None:
+    """A parser gives every deployment its own copy of each URL and class path: one is kept."""
+    data = json.loads(json.dumps(document(deployments=[deployment("a"), deployment("b")])))
+    first, second = parse_document(data, source=SOURCE).deployments
+    assert first.registry_connector_class is second.registry_connector_class
+    assert first.workspace is second.workspace
+    for name, value in first.registry_connector_init.items():
+        assert second.registry_connector_init[name] is value
+
+
+def test_stored_records_share_the_seed_deployment() -> None:
+    seed = parse_document(document(), source=SOURCE)
+    store = build_store(seed)
+    build_store(seed)  # a second store (a reset) shares the same, unchanged deployments
+    live = store.get("ws", "dep-1")
+    assert live.to_api()["server_proxy_init"] is seed.deployments[0].server_proxy_init
+    assert store.workspaces["ws"].retired["dep-2"].deleted

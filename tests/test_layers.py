@@ -25,7 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"http"}),
     frozenset({"admin"}),
     frozenset({"app"}),
-    frozenset({"cli", "contract_command", "launch", "pytest_plugin", "__main__", "__init__"}),
+    frozenset({"cli", "contract_command", "pytest_plugin", "__main__", "__init__"}),
 )
 
 

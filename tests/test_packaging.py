@@ -78,7 +78,7 @@ def test_wheel_carries_the_contract_and_the_demo_fixture(wheel: Path) -> None:
         entry_points = archive.read(
             next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         ).decode()
-    assert "tango-mock = mock_server.launch:main" in entry_points
+    assert "tango-mock = mock_server.cli:main" in entry_points
 
 
 def test_installed_package_serves_its_own_copies(unpacked_wheel: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from mock_server import MockSettings, create_app
 from mock_server.cli import main
+from mock_server.contract.models import DeploymentPayload
 from mock_server.http.keys import STATE_FILE, STORE
 from mock_server.state.fixtures import (
     export_document,
@@ -143,17 +144,14 @@ def test_the_state_file_round_trips_any_state(
 ) -> None:
     store = DeploymentStore()
     store.add_token(TokenGrant("tok", workspace))
-    store.add_record(
-        StoredDeployment(
-            workspace=workspace,
-            deployment_key="k-1",
-            registry_connector_class="a.B",
-            registry_connector_init=registry_init,
-            server_proxy_class="c.D",
-            server_proxy_init=proxy_init,
-            deleted=deleted,
-        )
+    record = DeploymentPayload(
+        deployment_key="k-1",
+        registry_connector_class="a.B",
+        registry_connector_init=registry_init,
+        server_proxy_class="c.D",
+        server_proxy_init=proxy_init,
     )
+    store.add_record(StoredDeployment(workspace, record, deleted=deleted))
     encoder = StateEncoder()
     encoded = encoder.encode(Snapshot.of(store))
     assert encoded == encode_state(export_document(store))  # the fast path, byte for byte
@@ -165,7 +163,7 @@ def test_the_state_file_round_trips_any_state(
         store.undelete(store.workspaces[workspace].retired["k-1"])
     else:
         store.delete(workspace, "k-1")
-    store.create(workspace, payload("k-2"))
+    store.create(workspace, stored_payload("k-2"))
     assert encoder.encode(Snapshot.of(store)) == encode_state(export_document(store))
 
 
@@ -217,6 +215,10 @@ async def disk_client(
 
 def payload(key: str) -> dict[str, Any]:
     return {**MLFLOW_PAYLOAD, "deployment_key": key}
+
+
+def stored_payload(key: str) -> DeploymentPayload:
+    return DeploymentPayload(**payload(key))
 
 
 def on_disk(path: Path) -> dict[str, Any]:
@@ -353,10 +355,10 @@ async def test_a_request_cancelled_while_queued_still_gets_its_change_written(
     populate(store, seed_document())
     state = StateFile(state_path, writer=writer)
     writer.release.clear()
-    store.create("ws1", payload("k-1"))
+    store.create("ws1", stored_payload("k-1"))
     first = asyncio.ensure_future(state.save(store, undo=lambda: store.discard("ws1", "k-1")))
     await wait_until(writer.entered.is_set)
-    store.create("ws1", payload("k-9"))
+    store.create("ws1", stored_payload("k-9"))
     queued = asyncio.ensure_future(state.save(store, undo=lambda: store.discard("ws1", "k-9")))
     await asyncio.sleep(0.05)
     queued.cancel()  # e.g. the server's shutdown timeout cancelled the handler
@@ -384,7 +386,7 @@ def test_a_missing_state_file_loads_as_none_and_stale_temp_files_go(tmp_path: Pa
 def test_a_saved_state_loads_with_extra_tokens(tmp_path: Path) -> None:
     store = DeploymentStore()
     populate(store, seed_document())
-    store.create("ws1", payload("k-1"))
+    store.create("ws1", stored_payload("k-1"))
     target = tmp_path / "state.yaml"
     write_atomically(target, encode_state(export_document(store)))
     loaded = load_state_file(target, extra_tokens=[("ci-token", "ci")])

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mock_server.contract.errors import Conflict, NotFound, QuotaExceeded
+from mock_server.contract.models import DeploymentPayload
 from mock_server.state.store import (
     LISTING_CACHE_MAX_BYTES,
     DeploymentStore,
@@ -18,8 +19,12 @@ from mock_server.state.store import (
 from tests.conftest import DATABRICKS_PAYLOAD, MLFLOW_PAYLOAD
 
 
-def payload(key: str, **changes: Any) -> dict[str, Any]:
+def payload_dict(key: str, **changes: Any) -> dict[str, Any]:
     return {**MLFLOW_PAYLOAD, "deployment_key": key, **changes}
+
+
+def payload(key: str, **changes: Any) -> DeploymentPayload:
+    return DeploymentPayload(**payload_dict(key, **changes))
 
 
 def keys(records: list[StoredDeployment]) -> list[str]:
@@ -32,7 +37,7 @@ def store() -> DeploymentStore:
 
 
 def test_create_stores_the_payload_with_the_workspace(store: DeploymentStore) -> None:
-    record = store.create("ws1", dict(DATABRICKS_PAYLOAD))
+    record = store.create("ws1", DeploymentPayload(**DATABRICKS_PAYLOAD))
     assert record.to_api() == {**DATABRICKS_PAYLOAD, "workspace": "ws1"}
     assert list(record.to_api()) == [
         "deployment_key",
@@ -56,7 +61,9 @@ def test_live_key_conflicts(store: DeploymentStore) -> None:
     store.create("ws1", payload("a"))
     with pytest.raises(Conflict, match="already exists"):
         store.create("ws1", payload("a", server_proxy_init={"other": 1}))
-    assert store.get("ws1", "a").server_proxy_init == MLFLOW_PAYLOAD["server_proxy_init"]
+    assert (
+        store.get("ws1", "a").to_api()["server_proxy_init"] == MLFLOW_PAYLOAD["server_proxy_init"]
+    )
 
 
 def test_deleted_key_is_retired_for_good(store: DeploymentStore) -> None:
@@ -122,15 +129,15 @@ def test_discard_rolls_a_create_back(store: DeploymentStore) -> None:
 
 
 def test_add_record_puts_live_or_deleted_records_back(store: DeploymentStore) -> None:
-    live = StoredDeployment(workspace="ws1", **payload("live"))
-    gone = StoredDeployment(workspace="ws1", **payload("gone"), deleted=True)
+    live = StoredDeployment("ws1", payload("live"))
+    gone = StoredDeployment("ws1", payload("gone"), deleted=True)
     store.add_record(live)
     store.add_record(gone)
     assert keys(store.list("ws1")) == ["live"]
     with pytest.raises(Conflict):
         store.create("ws1", payload("gone"))
     # Adding a record again replaces the earlier one with that key.
-    store.add_record(StoredDeployment(workspace="ws1", **payload("gone")))
+    store.add_record(StoredDeployment("ws1", payload("gone")))
     assert keys(store.list("ws1")) == ["live", "gone"]
     assert store.workspaces["ws1"].retired == {}
 
@@ -237,7 +244,7 @@ def test_the_list_answer_follows_every_change_of_the_live_set(store: DeploymentS
     assert listed_keys(store, "ws1") == ["b", "a"]
     store.discard("ws1", "b")
     assert listed_keys(store, "ws1") == ["a"]
-    store.add_record(StoredDeployment(workspace="ws1", **payload("c")))
+    store.add_record(StoredDeployment("ws1", payload("c")))
     assert listed_keys(store, "ws1") == ["a", "c"]
     assert listed_keys(store, "ws2") == []
 
@@ -250,3 +257,12 @@ def test_a_large_list_answer_is_rebuilt_rather_than_kept(store: DeploymentStore)
     store.create("ws1", payload("big", registry_connector_init=big))
     assert listed_keys(store, "ws1") == ["small", "big"]
     assert store.workspaces["ws1"].listing is None
+
+
+def test_created_deployments_share_one_copy_of_each_class_path(store: DeploymentStore) -> None:
+    """Each body is decoded on its own, and deployments repeat their (long) class paths."""
+    first = store.create("ws1", payload("a"))
+    second = store.create("ws1", DeploymentPayload(**json.loads(json.dumps(payload_dict("b")))))
+    one, two = first.to_api(), second.to_api()
+    assert one["registry_connector_class"] is two["registry_connector_class"]
+    assert one["server_proxy_class"] is two["server_proxy_class"]

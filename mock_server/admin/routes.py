@@ -21,15 +21,17 @@ from mock_server.contract.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from mock_server.contract.fault_rule import parse_fault_rule
+from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.contract.spec import admin_spec_text
+from mock_server.contract.strict_json import decode_json
 from mock_server.http.keys import FAULTS, JOURNAL, SETTINGS, STORE
-from mock_server.http.request_body import decode_json, read_body_bytes, read_json
+from mock_server.http.request_body import read_body_bytes, read_json
 from mock_server.http.responses import JSON_CONTENT_TYPE, json_response
 from mock_server.http.state_file import save_state
 from mock_server.settings import ONE_MIB
-from mock_server.state.faults import TooManyRules, parse_fault_rule
-from mock_server.state.fixture_types import FixtureDocument, FixtureError
-from mock_server.state.fixtures import dump_yaml, export_document, parse_document
+from mock_server.state.faults import TooManyRules
+from mock_server.state.fixtures import FixtureError, dump_yaml, export_document, parse_document
 from mock_server.state.state_ops import counts, knows_workspace, replace_state, reset_workspace
 
 ADMIN_PREFIX = "/_mock"
@@ -127,29 +129,14 @@ def _decode_yaml(body: bytes) -> Any:
         raise InvalidYaml(f"The body is not valid YAML{where}: {problem}.") from None
 
 
-def _field_errors(problem: FixtureError) -> list[dict[str, str]]:
-    """`state: deployments[0] (...).deployment_key: msg` lines as {field, message} items."""
-    errors = []
-    for line in str(problem).splitlines():
-        location, _, message = line.removeprefix("state: ").rpartition(": ")
-        errors.append({"field": location, "message": message})
-    return errors
-
-
 def _validated_state(data: Any) -> FixtureDocument:
     try:
         return parse_document(data, source="state")
     except FixtureError as exc:
-        errors = _field_errors(exc)
-        where = ", ".join(dict.fromkeys(e["field"] or "document" for e in errors))
+        where = ", ".join(dict.fromkeys(problem.field for problem in exc.problems))
         raise ValidationFailed(
             f"The state document is invalid ({where[:300]}); nothing was changed.",
-            extra={"errors": errors},
-        ) from None
-    except RecursionError:
-        raise ValidationFailed(
-            "The state document is nested too deeply; nothing was changed.",
-            extra={"errors": [{"field": "", "message": "nested too deeply"}]},
+            extra={"errors": [problem.to_json() for problem in exc.problems]},
         ) from None
 
 

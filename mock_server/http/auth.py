@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from aiohttp import hdrs, web
 
 from mock_server.contract.errors import Forbidden, Unauthorized
-from mock_server.contract.rules import BEARER_TOKEN_PATTERN
+from mock_server.contract.fixture_format import BEARER_TOKEN_PATTERN
 from mock_server.state.store import DeploymentStore, Workspace
 
 REALM = 'Bearer realm="tango"'

@@ -17,18 +17,14 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mock_server.contract.errors import ApiError
+from mock_server.contract.fault_rule import NO_BODY_STATUSES
 from mock_server.contract.spec import spec_document
 from mock_server.http.auth import REALM
 from mock_server.http.keys import FAULTS, RAW_BODY, SETTINGS, WORKSPACE
 from mock_server.http.request_body import read_body_bytes
 from mock_server.http.request_log import is_api_traffic
 from mock_server.http.responses import json_response
-from mock_server.state.faults import (
-    NO_BODY_STATUSES,
-    NO_PREFERENCE,
-    InvalidPreference,
-    parse_prefer,
-)
+from mock_server.state.faults import NO_PREFERENCE, InvalidPreference, parse_prefer
 
 FAULT_HEADER = "X-Mock-Fault"
 PREFER = "Prefer"

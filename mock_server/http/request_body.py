@@ -1,13 +1,12 @@
-"""Read a request body as strict JSON: size, media type, UTF-8 and syntax, in that order.
+"""Read a request body: media type, then size, then strict JSON (`contract.strict_json`).
 
-Each failure is a precise 4xx: over the limit 413, not application/json 415, not UTF-8 or
-not JSON (including NaN/Infinity, duplicate keys, numbers too big and nesting too deep) 400.
+Each failure is a precise 4xx: not application/json 415, over the limit 413, a broken framing
+or encoding 400, too slow 408, and anything that is not strict JSON 400.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
@@ -15,12 +14,11 @@ from aiohttp.http_exceptions import ContentEncodingError, HttpProcessingError
 
 from mock_server.contract.errors import (
     BadRequest,
-    InvalidJson,
     PayloadTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
 )
-from mock_server.contract.rules import LONE_SURROGATE, MAX_JSON_DEPTH
+from mock_server.contract.strict_json import decode_json
 from mock_server.http.keys import RAW_BODY, SETTINGS
 
 _JSON_MEDIA_TYPE = "application/json"
@@ -92,81 +90,6 @@ async def read_body_bytes(request: web.Request, limit: int) -> bytes:
         ) from None
     body = request[RAW_BODY] = b"".join(chunks)  # kept for the request journal
     return body
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"the number {text[:40]} is too large")
-    return value
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key[:80]!r}")
-        result[key] = value
-    return result
-
-
-# Built once: json.loads(text, **hooks) would build a decoder (and its scanner) per call.
-_STRICT_DECODER = json.JSONDecoder(
-    parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
-)
-
-
-def _content_problem(data: Any, text: str) -> str | None:
-    """Why parsed JSON cannot be stored and served again (too deep, lone surrogates), or None."""
-    if "\\u" not in text and text.count("{") + text.count("[") <= MAX_JSON_DEPTH:
-        # Cheap proof from the text: a lone surrogate needs a \u escape (UTF-8 has none), and
-        # nesting cannot be deeper than the number of brackets.
-        return None
-    pending: list[tuple[Any, int]] = [(data, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            if LONE_SURROGATE.search(item):
-                return "holds a lone surrogate escape (\\uD800-\\uDFFF)"
-        elif isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                return f"is nested more than {MAX_JSON_DEPTH} levels deep"
-            children = [*item, *item.values()] if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-    return None
-
-
-def decode_json(body: bytes) -> Any:
-    """Strict RFC 8259 JSON from bytes; any problem is an `InvalidJson` saying what and where."""
-    if not body.strip():
-        raise InvalidJson("The request body is empty; send a JSON object.")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidJson(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
-    try:
-        if text.startswith("\ufeff"):  # as json.loads says it (a decoder does not check)
-            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        data = _STRICT_DECODER.decode(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidJson(
-            f"The request body is not valid JSON: {exc.msg} "
-            f"(line {exc.lineno}, column {exc.colno})."
-        ) from None
-    except RecursionError:
-        raise InvalidJson(
-            f"The request body is nested more than {MAX_JSON_DEPTH} levels deep."
-        ) from None
-    except ValueError as exc:
-        raise InvalidJson(f"The request body is not valid JSON: {exc}.") from None
-    problem = _content_problem(data, text)
-    if problem is not None:
-        raise InvalidJson(f"The request body {problem}.")
-    return data
 
 
 async def read_json(request: web.Request, *, limit: int) -> Any:

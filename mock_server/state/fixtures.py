@@ -1,46 +1,59 @@
-"""The fixture format: load and validate seed files, build a store from them, export it back.
+"""Fixture files: read and validate seeds, merge them, build a store from them, export it back.
 
-A fixture document is the same shape as `GET /_mock/state`, so any state can be saved
-and loaded again. Problems are reported as `FixtureError` naming the file, the entry and
-the problem, so a bad file stops the start-up with a message a human can act on.
+The format and its rules are `contract.fixture_format`; this module reads files (YAML or
+JSON), turns every problem into a `FixtureError` naming the file, the entry and the problem
+(a bad file stops the start-up with a message a human can act on), and moves documents in
+and out of a `DeploymentStore`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import ValidationError
 
-from mock_server.state.fixture_check import quick_document
-from mock_server.state.fixture_types import (
+from mock_server.contract.fixture_format import (
+    FixtureDeployment,
     FixtureDocument,
-    FixtureError,
     FixtureToken,
     FixtureWorkspace,
-    token_problem,
-    workspace_name_problem,
+    check_document,
+    reference_problems,
 )
+from mock_server.contract.messages import FieldProblem, dotted, field_problems
 from mock_server.state.store import DeploymentStore, StoredDeployment, TokenGrant
+
+Part = TypeVar("Part", FixtureToken, FixtureWorkspace)
+
+
+class FixtureError(Exception):
+    """A fixture document that cannot be used; the message says where and why.
+
+    `problems` lists each problem of a document that was read but is invalid (empty when the
+    file could not be read at all), for answers that list them one by one.
+    """
+
+    def __init__(self, message: str, problems: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+    @classmethod
+    def listing(cls, source: str, problems: Sequence[FieldProblem]) -> FixtureError:
+        """One line per problem: `<source>: <where>: <what>`."""
+        lines = [f"{source}: {problem.field}: {problem.message}" for problem in problems]
+        return cls("\n".join(lines), problems)
 
 
 def parse_document(data: Any, *, source: str) -> FixtureDocument:
-    """Validate an already-decoded document (dict) and its cross references."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise FixtureError(
-            f"{source}: the document must be a mapping with workspaces, tokens, deployments"
-        )
-    document = quick_document(data)
-    if document is None:  # a problem, or something unusual: pydantic decides and explains
-        from mock_server.state.fixture_schema import validate_document
-
-        document = validate_document(data, source=source)
-    check_references(document, source=source)
+    """Validate a decoded document (None, from an empty YAML document, is an empty one)."""
+    document, problems = check_document({} if data is None else data)
+    if document is None:
+        raise FixtureError.listing(source, problems)
     return document
 
 
@@ -52,6 +65,11 @@ def load_fixture_file(path: Path) -> FixtureDocument:
         raise FixtureError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise FixtureError(f"{path}: the file is not UTF-8 text") from None
+    if not text.strip():
+        raise FixtureError(
+            f"{path}: the fixture file is empty; a fixture file holds a document with "
+            'workspaces, tokens and deployments (README, "Fixture format")'
+        )
     return parse_document(parse_yaml(text, source=str(path)), source=str(path))
 
 
@@ -110,49 +128,18 @@ def dump_yaml(document: Any) -> str:
     )
 
 
-def check_references(document: FixtureDocument, *, source: str) -> None:
-    """Names unique, tokens and deployments pointing at declared workspaces."""
-    problems: list[str] = []
-    workspaces: set[str] = set()
-    for index, space in enumerate(document.workspaces):
-        if space.name in workspaces:
-            problems.append(f"workspaces[{index}] (name {space.name!r}): declared twice")
-        workspaces.add(space.name)
-    tokens: set[str] = set()
-    for index, grant in enumerate(document.tokens):
-        if grant.token in tokens:
-            problems.append(
-                f"tokens[{index}] (workspace {grant.workspace!r}): the token is declared twice"
-            )
-        tokens.add(grant.token)
-        if grant.workspace not in workspaces:
-            problems.append(
-                f"tokens[{index}]: workspace {grant.workspace!r} is not declared under workspaces"
-            )
-    keys: set[tuple[str, str]] = set()
-    for index, dep in enumerate(document.deployments):
-        label = f"deployments[{index}] (deployment_key {dep.deployment_key!r})"
-        if dep.workspace not in workspaces:
-            problems.append(
-                f"{label}: workspace {dep.workspace!r} is not declared under workspaces"
-            )
-        if (dep.workspace, dep.deployment_key) in keys:
-            problems.append(f"{label}: the key is used twice in workspace {dep.workspace!r}")
-        keys.add((dep.workspace, dep.deployment_key))
-    if problems:
-        raise FixtureError("\n".join(f"{source}: {problem}" for problem in problems))
-
-
 def merge_documents(documents: Iterable[tuple[str, FixtureDocument]]) -> FixtureDocument:
     """Combine several fixture files into one seed; a clash names both files."""
-    merged = FixtureDocument()
+    workspaces: list[FixtureWorkspace] = []
+    tokens: list[FixtureToken] = []
+    deployments: list[FixtureDeployment] = []
     origin: dict[str, str] = {}
     by_name: dict[str, FixtureWorkspace] = {}  # O(1) lookups: seeds may hold many workspaces
     for source, document in documents:
         for space in document.workspaces:
             known = by_name.get(space.name)
             if known is None:
-                merged.workspaces.append(space)
+                workspaces.append(space)
                 by_name[space.name] = space
             elif known != space:
                 raise FixtureError(
@@ -160,13 +147,15 @@ def merge_documents(documents: Iterable[tuple[str, FixtureDocument]]) -> Fixture
                     f"in {origin[space.name]}"
                 )
             origin.setdefault(space.name, source)
-        merged.tokens.extend(document.tokens)
-        merged.deployments.extend(document.deployments)
-        try:
-            check_references(merged, source="merged fixtures")
-        except FixtureError as exc:
-            raise FixtureError(f"{source}: clashes with an earlier fixture file:\n{exc}") from None
-    return merged
+        tokens.extend(document.tokens)
+        deployments.extend(document.deployments)
+        problems = reference_problems(
+            {"workspaces": workspaces, "tokens": tokens, "deployments": deployments}
+        )
+        if problems:
+            clash = FixtureError.listing("merged fixtures", problems)
+            raise FixtureError(f"{source}: clashes with an earlier fixture file:\n{clash}")
+    return FixtureDocument(workspaces, tokens, deployments)
 
 
 def with_extra_tokens(
@@ -176,14 +165,21 @@ def with_extra_tokens(
     # Only the two lists change, so only they are copied (the entries are never modified).
     workspaces, grants = list(document.workspaces), list(document.tokens)
     for token, workspace in tokens:
-        problem = token_problem(token) or workspace_name_problem(workspace)
-        if problem:
-            raise FixtureError(f"token grant {token}={workspace!r}: {problem}")
+        where = f"token grant for workspace {workspace!r}"  # never the token: it is a secret
+        grant = _grant_part(FixtureToken, where, token=token, workspace=workspace)
         if all(space.name != workspace for space in workspaces):
-            workspaces.append(FixtureWorkspace(workspace))
-        grants = [grant for grant in grants if grant.token != token]
-        grants.append(FixtureToken(token, workspace))
+            workspaces.append(_grant_part(FixtureWorkspace, where, name=workspace))
+        grants = [known for known in grants if known.token != token]
+        grants.append(grant)
     return FixtureDocument(workspaces, grants, document.deployments)
+
+
+def _grant_part(model: type[Part], where: str, **values: Any) -> Part:
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = field_problems(exc, model, locate=lambda loc: f"{where}.{dotted(loc)}")
+        raise FixtureError.listing("--token", problems) from None
 
 
 def populate(
@@ -200,21 +196,12 @@ def populate(
     for grant in document.tokens:
         if wanted(grant.workspace):
             store.add_token(TokenGrant(grant.token, grant.workspace, grant.expires_at))
-    for dep in document.deployments:
-        if wanted(dep.workspace):
-            store.add_record(
-                StoredDeployment(
-                    workspace=dep.workspace,
-                    deployment_key=dep.deployment_key,
-                    registry_connector_class=dep.registry_connector_class,
-                    # Shared, not copied: neither a seed nor a stored record is ever changed,
-                    # and a copy costs ~370 bytes per deployment.
-                    registry_connector_init=dep.registry_connector_init,
-                    server_proxy_class=dep.server_proxy_class,
-                    server_proxy_init=dep.server_proxy_init,
-                    deleted=dep.deleted,
-                )
-            )
+    for deployment in document.deployments:
+        if wanted(deployment.workspace):
+            # The seed's deployment is the record's payload, shared and never copied: neither
+            # is ever changed, and a copy would cost a few hundred bytes per deployment.
+            record = StoredDeployment(deployment.workspace, deployment, deleted=deployment.deleted)
+            store.add_record(record)
 
 
 def build_store(document: FixtureDocument, **options: Any) -> DeploymentStore:

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.contract.errors import InternalError, StateWriteFailed
-from mock_server.state.fixture_types import FixtureDocument, FixtureError
+from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.state.fixtures import (
+    FixtureError,
     dump_yaml,
     export_document,
     load_fixture_file,

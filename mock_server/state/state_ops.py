@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mock_server.state.fixture_types import FixtureDocument
+from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.state.fixtures import populate
 from mock_server.state.store import DeploymentStore
 

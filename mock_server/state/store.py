@@ -7,42 +7,41 @@ fixtures and persistence all drive this one model layer.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from mock_server.contract.errors import Conflict, NotFound, QuotaExceeded
+from mock_server.contract.models import DeploymentPayload, api_object
 
 DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE = 100_000
 # Compact JSON, non-ASCII kept as UTF-8: the same bytes as `responses.dump_json`.
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-@dataclass(slots=True)
 class StoredDeployment:
-    """One deployment, live or soft-deleted; the five payload fields are kept exactly as sent."""
+    """One deployment, live or soft-deleted: its workspace and its validated payload, as sent.
 
-    workspace: str
-    deployment_key: str
-    registry_connector_class: str
-    registry_connector_init: dict[str, Any]
-    server_proxy_class: str
-    server_proxy_init: dict[str, Any]
-    deleted: bool = False
-    _api_json: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    The payload's fields are the model's (`DeploymentPayload`); a record only adds where it
+    lives and whether it is deleted, and answers through `to_api()` and `api_json()`.
+    """
+
+    __slots__ = ("_api_json", "_payload", "deleted", "workspace")
+
+    def __init__(self, workspace: str, payload: DeploymentPayload, *, deleted: bool = False):
+        self.workspace = workspace
+        self.deleted = deleted
+        self._payload = payload  # frozen: never changes, so neither does `api_json()`
+        self._api_json: bytes | None = None
+
+    @property
+    def deployment_key(self) -> str:
+        return self._payload.deployment_key
 
     def to_api(self) -> dict[str, Any]:
         """The `Deployment` object of the API (no `deleted` flag: deleted ones are never shown)."""
-        return {
-            "deployment_key": self.deployment_key,
-            "workspace": self.workspace,
-            "registry_connector_class": self.registry_connector_class,
-            "registry_connector_init": self.registry_connector_init,
-            "server_proxy_class": self.server_proxy_class,
-            "server_proxy_init": self.server_proxy_init,
-        }
+        return api_object(self._payload, self.workspace)
 
     def api_json(self) -> bytes:
         """`to_api()` as JSON bytes, encoded once: a stored deployment never changes."""
@@ -50,6 +49,10 @@ class StoredDeployment:
         if encoded is None:
             encoded = self._api_json = _encode_json(self.to_api()).encode("utf-8")
         return encoded
+
+    def __repr__(self) -> str:
+        state = ", deleted" if self.deleted else ""
+        return f"<StoredDeployment {self.workspace!r}/{self.deployment_key!r}{state}>"
 
 
 # A workspace's list answer is kept while it is at most this large: listing a small workspace
@@ -125,10 +128,10 @@ class DeploymentStore:
 
     # -- deployments -------------------------------------------------------------------------
 
-    def create(self, workspace: str, payload: dict[str, Any]) -> StoredDeployment:
+    def create(self, workspace: str, payload: DeploymentPayload) -> StoredDeployment:
         """Store a new live deployment; a key live or ever deleted in the workspace conflicts."""
         space = self.ensure_workspace(workspace)
-        key = payload["deployment_key"]
+        key = payload.deployment_key
         if key in space.live:
             raise Conflict(f"A deployment with key '{key}' already exists in this workspace.")
         if key in space.retired:
@@ -141,10 +144,7 @@ class DeploymentStore:
                 f"This workspace already holds {self.max_deployments_per_workspace} "
                 "deployments, the most this mock allows."
             )
-        record = StoredDeployment(workspace=workspace, **payload)
-        # Deployments repeat their class paths: one shared copy each (~250 bytes saved).
-        record.registry_connector_class = sys.intern(record.registry_connector_class)
-        record.server_proxy_class = sys.intern(record.server_proxy_class)
+        record = StoredDeployment(workspace, payload)
         space.live[key] = record
         space.listing = None
         return record

@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mock_server.contract.errors import Conflict, InvalidJson, NotFound, ValidationFailed
-from mock_server.contract.rules import PAYLOAD_FIELDS
+from mock_server.contract.models import DeploymentPayload
 from mock_server.contract.validation import validate_payload
 from mock_server.http.auth import authenticate
 from mock_server.http.keys import SETTINGS, STORE, WORKSPACE
@@ -117,7 +117,7 @@ def with_store(change: Callable[[DeploymentStore], None]) -> Planter:
 
 
 async def create_with(
-    request: web.Request, validate: Callable[[Any], dict[str, Any]]
+    request: web.Request, validate: Callable[[Any], DeploymentPayload]
 ) -> web.Response:
     """The mock's create handler with another validation step (same reading, storing, answer)."""
     data = await read_json(request, limit=request.config_dict[SETTINGS].max_body_bytes)
@@ -203,30 +203,33 @@ async def _delete_retired_again(request: web.Request, handler: Handler) -> web.S
 def _upsert_live_keys(store: DeploymentStore) -> None:
     create = store.create
 
-    def upsert(workspace: str, payload: dict[str, Any]) -> StoredDeployment:
-        store.ensure_workspace(workspace).live.pop(payload["deployment_key"], None)
+    def upsert(workspace: str, payload: DeploymentPayload) -> StoredDeployment:
+        store.ensure_workspace(workspace).live.pop(payload.deployment_key, None)
         return create(workspace, payload)
 
     setattr(store, "create", upsert)  # noqa: B010 (an instance attribute, not the class's method)
 
 
-def _drop_workspace_field(data: Any) -> dict[str, Any]:
+def _drop_workspace_field(data: Any) -> DeploymentPayload:
     if isinstance(data, dict):
         data = {name: value for name, value in data.items() if name != "workspace"}
     return validate_payload(data)
 
 
-def _lenient_key(data: Any) -> dict[str, Any]:
+def _lenient_key(data: Any) -> DeploymentPayload:
     try:
         return validate_payload(data)
     except ValidationFailed as exc:
         errors = exc.extra["errors"]
         if all(e["field"] == "deployment_key" and "pattern" in e["type"] for e in errors):
-            return {name: data[name] for name in PAYLOAD_FIELDS}
+            payload = validate_payload({**data, "deployment_key": "placeholder"})
+            # The model is frozen: only a planted defect writes a key it would refuse.
+            object.__setattr__(payload, "deployment_key", data["deployment_key"])
+            return payload
         raise
 
 
-def _init_items_before_validation(data: Any) -> dict[str, Any]:
+def _init_items_before_validation(data: Any) -> DeploymentPayload:
     if isinstance(data, dict):
         for name in INIT_FIELDS:
             if data.get(name) is not None:
@@ -290,9 +293,9 @@ async def _list_retired_too(request: web.Request, handler: Handler) -> web.Strea
 def _refuse_keys(store: DeploymentStore, taken: Callable[[str, str], bool]) -> None:
     create = store.create
 
-    def guarded(workspace: str, payload: dict[str, Any]) -> StoredDeployment:
-        if taken(workspace, payload["deployment_key"]):
-            raise Conflict(f"The deployment key '{payload['deployment_key']}' is taken.")
+    def guarded(workspace: str, payload: DeploymentPayload) -> StoredDeployment:
+        if taken(workspace, payload.deployment_key):
+            raise Conflict(f"The deployment key '{payload.deployment_key}' is taken.")
         return create(workspace, payload)
 
     setattr(store, "create", guarded)  # noqa: B010 (an instance attribute, not the class's method)
@@ -338,7 +341,7 @@ async def _create_check_then_write(request: web.Request, handler: Handler) -> we
     store = request.config_dict[STORE]
     workspace = request[WORKSPACE].name
     space = store.ensure_workspace(workspace)
-    key = payload["deployment_key"]
+    key = payload.deployment_key
     if key in space.live or key in space.retired:
         raise Conflict(f"The deployment key '{key}' is taken.")
     await asyncio.sleep(RACE_WINDOW_SECONDS)

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from mock_server import MockSettings, create_app
-from mock_server.state.fixture_types import FixtureDocument
+from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.state.fixtures import parse_document
 
 TOKEN = "defects-main-token"
