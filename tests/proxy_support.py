@@ -11,9 +11,9 @@ import requests
 from aiohttp import web
 
 from mock_server import MockSettings, create_app
+from mock_server.contract.traffic import Violation
 from mock_server.http.server import BackgroundServer
 from mock_server.proxy.app import ProxyState, create_proxy_app
-from mock_server.proxy.checks import Violation
 from mock_server.state.fixtures import parse_document
 from tests.defects.servers import OTHER_TOKEN, TOKEN
 

@@ -7,7 +7,7 @@ import json
 
 from mock_server.contract.rule_ids import rule
 from mock_server.contract.spec import spec_document
-from mock_server.proxy.checks import (
+from mock_server.contract.traffic import (
     DOCUMENTED,
     Exchange,
     Headers,

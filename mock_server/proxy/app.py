@@ -18,8 +18,8 @@ import aiohttp
 from aiohttp import web
 
 from mock_server.contract.errors import ApiError
+from mock_server.contract.traffic import BODY_CHECK_LIMIT, Exchange, Headers, Violation
 from mock_server.http.responses import error_response, json_response
-from mock_server.proxy.checks import BODY_CHECK_LIMIT, Exchange, Headers, Violation
 from mock_server.proxy.report import Findings
 from mock_server.proxy.tracker import Tracker
 

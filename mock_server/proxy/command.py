@@ -15,9 +15,10 @@ from pathlib import Path
 
 from yarl import URL
 
+from mock_server.contract.traffic import Violation
 from mock_server.http.server import serve_until_signalled
+from mock_server.proxy import tool_version
 from mock_server.proxy.app import ProxyState, create_proxy_app
-from mock_server.proxy.checks import Violation, tool_version
 from mock_server.proxy.report import Findings, console_line
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2

@@ -19,8 +19,9 @@ from typing import Any
 
 from yarl import URL
 
+from mock_server.contract.traffic import Exchange, Headers, bearer_token
 from mock_server.masking import mask_body, mask_headers
-from mock_server.proxy.checks import Exchange, Headers, bearer_token, tool_version
+from mock_server.proxy import tool_version
 
 MAX_ENTRIES = 10_000
 MAX_BODY_TEXT = 64 * 1024

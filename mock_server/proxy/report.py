@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from mock_server.contract.rule_ids import rule
-from mock_server.proxy.checks import Exchange, Violation
+from mock_server.contract.traffic import Exchange, Violation
 
 REPORT_FILE = "report.json"
 JUNIT_FILE = "junit.xml"

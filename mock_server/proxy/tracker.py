@@ -11,7 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 
-from mock_server.proxy.checks import (
+from mock_server.contract.traffic import (
     Exchange,
     Violation,
     bearer_token,

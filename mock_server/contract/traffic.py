@@ -1,8 +1,9 @@
 """Which side broke the contract in one exchange: pure functions over a parsed exchange.
 
-No aiohttp here: the live proxy, the offline HAR check and the mock's journal all judge the
-same `Exchange` with the same functions, so each rule is written once. Rule ids come from
-`mock_server.contract.rule_ids` (the contract suite's ids where the rule is the same).
+No aiohttp here, and in the contract layer: the live proxy, the offline HAR check and the
+mock's own journal (request side) judge with the same functions, so each rule is written
+once. Rule ids come from `mock_server.contract.rule_ids` (the suite's where the rule is the
+same).
 """
 
 from __future__ import annotations
@@ -74,10 +75,7 @@ class Exchange:
 
     @property
     def path_key(self) -> str | None:
-        """The `{deploymentKey}` of an item path (percent-decoded by whoever built the path)."""
-        if self.path.startswith(_ITEM_PREFIX) and "/" not in self.path[len(_ITEM_PREFIX) :]:
-            return self.path[len(_ITEM_PREFIX) :] or None
-        return None
+        return _path_key(self.path)
 
     def masked(self, policy: MaskingPolicy = DEFAULT_POLICY) -> dict[str, Any]:
         """The exchange to show (reports, journal, console): credentials never, secrets `***`."""
@@ -109,14 +107,11 @@ class Violation:
     example: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-def tool_version() -> str:
-    """The installed distribution's version (the package root is a layer above this one)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("tango-mock")
-    except PackageNotFoundError:
-        return "unknown"
+def _path_key(path: str) -> str | None:
+    """The `{deploymentKey}` of an item path (percent-decoded by whoever built the path)."""
+    if path.startswith(_ITEM_PREFIX) and "/" not in path[len(_ITEM_PREFIX) :]:
+        return path[len(_ITEM_PREFIX) :] or None
+    return None
 
 
 def operation_of(method: str, path: str) -> str:
@@ -144,29 +139,38 @@ def _is_json(content_type: str) -> bool:
 
 def request_violations(exchange: Exchange) -> list[tuple[str, str]]:
     """(rule id, explanation) for each way the client's request breaks the contract."""
-    op = operation_of(exchange.method, exchange.path)
+    return client_violations(
+        exchange.method, exchange.path, exchange.request_headers, exchange.request_body
+    )
+
+
+def client_violations(
+    method: str, path: str, headers: Headers, body: bytes | None
+) -> list[tuple[str, str]]:
+    """The request-side rules over a request's parts; `body` None: not read, not judged."""
+    op = operation_of(method, path)
     found: list[tuple[str, str]] = []
     if op == UNKNOWN_OPERATION:
-        if exchange.path == COLLECTION or exchange.path.startswith(_ITEM_PREFIX):
-            return [("client.known-operation", f"{exchange.method} is not an operation here")]
-        return [("client.known-operation", f"{exchange.method} {exchange.path} is no operation")]
-    if bearer_token(exchange.request_headers) is None:
-        problem = "missing" if "Authorization" not in exchange.request_headers else "not Bearer"
+        if path == COLLECTION or path.startswith(_ITEM_PREFIX):
+            return [("client.known-operation", f"{method} is not an operation here")]
+        return [("client.known-operation", f"{method} {path} is no operation")]
+    if bearer_token(headers) is None:
+        problem = "missing" if "Authorization" not in headers else "not Bearer"
         found.append(("client.bearer-token", f"the Authorization header is {problem}"))
-    key = exchange.path_key
+    key = _path_key(path)
     if key is not None and not _KEY.fullmatch(key):
         found.append(("client.key-pattern", "the key in the path does not match the key pattern"))
-    if op == "createDeployment":
-        found.extend(_create_body_violations(exchange))
+    if op == "createDeployment" and body is not None:
+        found.extend(_create_body_violations(headers, body))
     return found
 
 
-def _create_body_violations(exchange: Exchange) -> list[tuple[str, str]]:
+def _create_body_violations(headers: Headers, body: bytes) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    if not _is_json(exchange.request_headers.get("Content-Type")):
+    if not _is_json(headers.get("Content-Type")):
         found.append(("client.json-content-type", "the body is not sent as application/json"))
     try:
-        data = json.loads(exchange.request_body)
+        data = json.loads(body)
     except (ValueError, RecursionError):
         return [*found, ("client.body-json", "the body is not JSON")]
     if not isinstance(data, dict):
