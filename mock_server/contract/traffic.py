@@ -160,15 +160,16 @@ def client_violations(
     key = _path_key(path)
     if key is not None and not _KEY.fullmatch(key):
         found.append(("client.key-pattern", "the key in the path does not match the key pattern"))
-    if op == "createDeployment" and body is not None:
-        found.extend(_create_body_violations(headers, body))
+    if op == "createDeployment":
+        if not _is_json(headers.get("Content-Type")):
+            found.append(("client.json-content-type", "the body is not sent as application/json"))
+        if body is not None:
+            found.extend(_create_body_violations(body))
     return found
 
 
-def _create_body_violations(headers: Headers, body: bytes) -> list[tuple[str, str]]:
+def _create_body_violations(body: bytes) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    if not _is_json(headers.get("Content-Type")):
-        found.append(("client.json-content-type", "the body is not sent as application/json"))
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
