@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
 
 from mock_server.contract.errors import ApiError
 from mock_server.contract.traffic import BODY_CHECK_LIMIT, Exchange, Headers, Violation
@@ -144,43 +145,68 @@ async def _forward(request: web.Request) -> web.StreamResponse:
     except (aiohttp.ClientError, TimeoutError) as exc:
         return _unreachable(request, state, started, request_headers, body, exc)
     async with upstream:
-        answer = web.StreamResponse(status=upstream.status, reason=upstream.reason)
         # The raw pairs keep each name's case as the upstream wrote it.
         raw = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in upstream.raw_headers]
-        for name, value in _forwarded(raw):
-            answer.headers.add(name, value)
-        if upstream.content_length is not None:
-            answer.content_length = upstream.content_length
-        await answer.prepare(request)
-        kept: list[bytes] = []
-        size, complete = 0, True
-        try:
-            async for chunk in upstream.content.iter_chunked(CHUNK):
-                await answer.write(chunk)
-                if size + len(chunk) <= BODY_CHECK_LIMIT:
-                    kept.append(chunk)
-                else:
-                    complete = False
-                size += len(chunk)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            broken: str | None = f"{type(exc).__name__} while streaming the answer"
-            complete = False
-        else:
-            broken = None
-            await answer.write_eof()
-    exchange = Exchange(
-        request.method,
-        request.path,
-        request_headers,
-        body,
-        upstream.status,
-        Headers(upstream.headers.items()),
-        b"".join(kept),
-        complete,
-    )
-    state.record(started, exchange, no_answer=broken)
-    if broken is not None:
-        raise ConnectionResetError(broken)  # the client must not take a cut body as whole
+        headers = CIMultiDict(_forwarded(raw))
+        length = upstream.content_length
+
+        def exchange(kept: bytes, complete: bool = True) -> Exchange:
+            return Exchange(
+                request.method,
+                request.path,
+                request_headers,
+                body,
+                upstream.status,
+                Headers(raw),
+                kept,
+                complete,
+            )
+
+        # Judged before the last byte leaves, so whoever saw the answer finds it recorded.
+        if length is not None and length <= CHUNK:
+            # Most answers: read whole and sent with the headers in one send (a syscall per
+            # hop is most of what the proxy costs on loopback).
+            try:
+                whole = await upstream.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                return _unreachable(request, state, started, request_headers, body, exc)
+            state.record(started, exchange(whole))
+            answer = web.Response(status=upstream.status, reason=upstream.reason, headers=headers)
+            answer.body = whole
+            return answer
+        return await _stream(request, upstream, headers, state, started, exchange)
+    raise AssertionError("unreachable")  # pragma: no cover (mypy: the with always returns)
+
+
+async def _stream(
+    request: web.Request,
+    upstream: aiohttp.ClientResponse,
+    headers: CIMultiDict[str],
+    state: ProxyState,
+    started: float,
+    exchange: Callable[[bytes, bool], Exchange],
+) -> web.StreamResponse:
+    """A large or unsized answer, chunk by chunk; at most BODY_CHECK_LIMIT bytes kept."""
+    answer = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
+    if upstream.content_length is not None:
+        answer.content_length = upstream.content_length
+    await answer.prepare(request)
+    kept: list[bytes] = []
+    size, complete = 0, True
+    try:
+        async for chunk in upstream.content.iter_chunked(CHUNK):
+            await answer.write(chunk)
+            if size + len(chunk) <= BODY_CHECK_LIMIT:
+                kept.append(chunk)
+            else:
+                complete = False
+            size += len(chunk)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        broken = f"{type(exc).__name__} while streaming the answer"
+        state.record(started, exchange(b"".join(kept), False), no_answer=broken)
+        raise ConnectionResetError(broken) from None  # a cut body must not look whole
+    state.record(started, exchange(b"".join(kept), complete))
+    await answer.write_eof()
     return answer
 
 

@@ -20,6 +20,7 @@ from mock_server.http.server import serve_until_signalled
 from mock_server.proxy import tool_version
 from mock_server.proxy.app import ProxyState, create_proxy_app
 from mock_server.proxy.report import Findings, console_line
+from mock_server.runtime import loop_factory
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
 
@@ -92,7 +93,8 @@ def proxy_main(argv: Sequence[str]) -> int:
 
     try:
         serving = serve_until_signalled(app, host=args.host, port=args.port, on_ready=announce)
-        with asyncio.Runner() as runner:
+        _, new_loop = loop_factory("auto")  # uvloop where installed, like the mock
+        with asyncio.Runner(loop_factory=new_loop) as runner:
             runner.run(serving)
     except OSError as exc:
         print(f"tango-mock proxy: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)

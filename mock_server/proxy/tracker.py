@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from mock_server.contract.traffic import (
     Exchange,
+    Side,
     Violation,
     bearer_token,
     deployments_in,
@@ -60,25 +61,24 @@ class Tracker:
         the request is judged then.
         """
         op = exchange.operation
-        example = exchange.masked()
-        found = [
-            Violation("client", op, rule, message, example)
-            for rule, message in request_violations(exchange)
+        found: list[tuple[Side, str, str]] = [
+            ("client", rule, message) for rule, message in request_violations(exchange)
         ]
         if no_answer is not None:
             message = f"no answer from the upstream ({no_answer})"
-            return [*found, Violation("server", op, "proxy.upstream-unreachable", message, example)]
-        found += [
-            Violation("server", op, rule, message, example)
-            for rule, message in response_violations(exchange)
-        ]
-        token = bearer_token(exchange.request_headers)
-        if token is not None:
-            found += [
-                Violation("server", op, rule, message, example)
-                for rule, message in self._stateful(self.identity(token), exchange)
-            ]
-        return found
+            found.append(("server", "proxy.upstream-unreachable", message))
+        else:
+            found += [("server", rule, message) for rule, message in response_violations(exchange)]
+            token = bearer_token(exchange.request_headers)
+            if token is not None:
+                found += [
+                    ("server", rule, message)
+                    for rule, message in self._stateful(self.identity(token), exchange)
+                ]
+        if not found:
+            return []
+        example = exchange.masked()  # only now: masking is most of the cost of a judgement
+        return [Violation(side, op, rule, message, example) for side, rule, message in found]
 
     def _stateful(self, who: str, exchange: Exchange) -> list[tuple[str, str]]:
         op, status, key = exchange.operation, exchange.status, exchange.path_key
