@@ -131,3 +131,13 @@ def test_an_unreachable_upstream_gets_a_502_envelope_and_is_recorded() -> None:
     assert answer.json()["message_code"] == "bad_gateway"
     assert rules(printed) == {("server", "listDeployments", "proxy.upstream-unreachable")}
     assert state.findings.exchanges == 1
+
+
+def test_the_proxys_own_paths_answer_envelopes() -> None:
+    with proxied(correct_app()) as (url, state, _):
+        unknown = call(url, "GET", "/_mock/state", None)
+        wrong_method = call(url, "DELETE", "/_mock/violations", None)
+    assert (unknown.status_code, unknown.json()["message_code"]) == (404, "not_found")
+    assert (wrong_method.status_code, wrong_method.headers["Allow"]) == (405, "GET")
+    assert wrong_method.json()["message_code"] == "method_not_allowed"
+    assert state.findings.exchanges == 0  # never forwarded, never judged

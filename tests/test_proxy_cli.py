@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
 
 from mock_server.http.server import BackgroundServer
+from tests import test_tango_walkthrough as walkthrough
 from tests.cli_process import MockProcess, console_script_command, run_to_exit
 from tests.defects.catalogue import BY_NAME
 from tests.defects.servers import correct_app
-from tests.proxy_support import TOKEN, call, create
+from tests.proxy_support import TOKEN, call, create, walkthrough_app
 
 pytestmark = pytest.mark.slow  # each test starts a proxy process
 
@@ -101,3 +104,21 @@ def test_check_traffic_refuses_what_is_not_har(tmp_path: Path, content: str) -> 
 def test_proxy_refuses_an_upstream_that_is_not_a_url() -> None:
     result = run_to_exit([*console_script_command(), "proxy", "--upstream", "ftp://x"])
     assert result.returncode == 2 and "http(s)" in result.stderr
+
+
+def test_the_walkthrough_through_the_command_reports_no_violation(tmp_path: Path) -> None:
+    """The done-when run: `tango-mock proxy --upstream ... --report out`, a correct server,
+    the whole TANGO walkthrough of tests/test_tango_walkthrough.py."""
+    with BackgroundServer(walkthrough_app()) as upstream:
+        proxy = _proxy(upstream.url, tmp_path / "out")
+        try:
+            mock: Any = SimpleNamespace(url=proxy.url)
+            walkthrough.test_page_walkthrough(mock)
+            walkthrough.test_workspaces_are_walled_off(mock)
+            code = proxy.stop(signal.SIGINT)
+        finally:
+            proxy.kill()
+    assert code == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert (report["exchanges"], report["violations"]) == (16, [])
+    assert "violation" not in "".join(proxy.stderr_lines)

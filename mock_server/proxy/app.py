@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from mock_server.contract.errors import ApiError
+from mock_server.contract.errors import ApiError, MethodNotAllowed, NotFound
 from mock_server.contract.traffic import BODY_CHECK_LIMIT, Exchange, Headers, Violation
 from mock_server.http.responses import error_response, json_response
 from mock_server.proxy.report import Findings
@@ -95,16 +95,22 @@ def journal_entry(started: float, exchange: Exchange, violations: list[Violation
     }
 
 
+_ADMIN_PATHS = ("/_mock/violations", "/_mock/requests")
+
+
 async def _admin(request: web.Request) -> web.StreamResponse:
+    """The proxy's own `/_mock/*` (never forwarded): what it has seen, masked."""
     state = request.app[PROXY_STATE]
+    if request.path not in _ADMIN_PATHS:
+        return error_response(NotFound(f"The proxy serves only {', '.join(_ADMIN_PATHS)}."))
     if request.method != "GET":
-        return error_response(BadGateway("Only GET is served under /_mock/ by the proxy."))
+        return error_response(
+            MethodNotAllowed(f"{request.path} is read with GET.", headers={"Allow": "GET"})
+        )
     if request.path == "/_mock/violations":
         return json_response(state.findings.to_json())
-    if request.path == "/_mock/requests":
-        entries = [journal_entry(*item) for item in state.journal]
-        return json_response({"count": len(entries), "requests": entries})
-    raise web.HTTPNotFound()
+    entries = [journal_entry(*item) for item in state.journal]
+    return json_response({"count": len(entries), "requests": entries})
 
 
 async def _read_body(request: web.Request) -> bytes:
