@@ -110,6 +110,8 @@ def test_secrets_and_tokens_never_show() -> None:
         report = json.dumps(state.findings.to_json())
     assert violations["violations"][0]["rule"] == "client.no-workspace-field"
     assert "client.no-workspace-field" in journal
+    kept = repr(list(state.journal))  # held in memory (bodies too, like the mock's journal)
+    assert "defects-main-token" not in kept
     for shown in (journal, report, repr(printed)):
         assert SECRET not in shown
         assert "defects-main-token" not in shown

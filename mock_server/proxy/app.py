@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -21,6 +21,7 @@ from multidict import CIMultiDict
 from mock_server.contract.errors import ApiError, MethodNotAllowed, NotFound
 from mock_server.contract.traffic import BODY_CHECK_LIMIT, Exchange, Headers, Violation
 from mock_server.http.responses import error_response, json_response
+from mock_server.masking import MASK, is_secret_key
 from mock_server.proxy.report import Findings
 from mock_server.proxy.tracker import Tracker
 
@@ -73,12 +74,21 @@ class ProxyState:
     ) -> list[Violation]:
         violations = self.tracker.judge(exchange, no_answer=no_answer)
         self.findings.add(exchange, violations)
-        self.journal.append((started, exchange, violations))
+        # Kept for `/_mock/requests` without its credentials: the proxy never stores a token.
+        self.journal.append((started, _without_credentials(exchange), violations))
         for violation in violations:
             self.on_violation(violation)
         for listener in self.on_exchange:
             listener(exchange, started)
         return violations
+
+
+def _without_credentials(exchange: Exchange) -> Exchange:
+    pairs = [
+        (name, MASK if is_secret_key(name) else value)
+        for name, value in exchange.request_headers.pairs
+    ]
+    return replace(exchange, request_headers=Headers(pairs))
 
 
 PROXY_STATE = web.AppKey("proxy_state", ProxyState)
