@@ -238,6 +238,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mock_server.contract_command import main as contract_main
 
         return contract_main(argv[1:])
+    if argv[:1] == ["proxy"]:
+        from mock_server.proxy.command import proxy_main
+
+        return proxy_main(argv[1:])
+    if argv[:1] == ["check-traffic"]:
+        from mock_server.proxy.command import check_traffic_main
+
+        return check_traffic_main(argv[1:])
     if argv[:1] == ["serve"]:  # the default command, spelled out
         argv = argv[1:]
     args = build_parser().parse_args(argv)

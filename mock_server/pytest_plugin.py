@@ -17,6 +17,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,11 +111,19 @@ class TangoMock:
     workspace = TEST_WORKSPACE
     other_workspace = OTHER_WORKSPACE
 
-    def __init__(self, url: str, *, admin_token: str | None = None) -> None:
+    def __init__(self, url: str, *, admin_token: str | None = None, strict: bool = False) -> None:
         self.url = url
         self._admin_token = admin_token
         # Never through a proxy from HTTP_PROXY & co: the mock is on this machine.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.strict_default = strict
+        self.strict = strict  # this test's mode (the marker's, else the settings')
+        self._expected: set[str] = set()
+        # (operation, status) -> times, over the session: journals are cleared per test, so
+        # entries are counted before each clear; `_counted` keeps them from counting twice.
+        self._coverage: Counter[tuple[str, int]] = Counter()
+        self._counted: set[tuple[str, str, str, str]] = set()
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"<TangoMock {self.url} token={self.token!r} other_token={self.other_token!r}>"
@@ -127,7 +136,10 @@ class TangoMock:
 
     def reset(self, workspace: str | None = None) -> None:
         """Back to the seed (journal and faults cleared), or only one workspace's part."""
+        self._harvest()
         self._admin("POST", "/_mock/reset", query={"workspace": workspace})
+        if workspace is None:
+            self._counted.clear()
 
     def state(self) -> dict[str, Any]:
         """The whole state as a fixture document (`workspaces`, `tokens`, `deployments`)."""
@@ -162,7 +174,78 @@ class TangoMock:
         return entries
 
     def clear_requests(self) -> None:
+        self._harvest()
         self._admin("DELETE", "/_mock/requests")
+        self._counted.clear()
+
+    # -- the client's side of the contract -----------------------------------------------
+
+    def violations(self) -> list[dict[str, Any]]:
+        """Journal entries whose request broke the contract; each has `violations`
+        (`rule`, `message`), its `operation` and the masked request (`body`, `path`...)."""
+        entries: list[dict[str, Any]] = self._admin("GET", "/_mock/violations")
+        return entries
+
+    def expect_violation(self, rule_id: str) -> None:
+        """This test sends a request breaking `rule_id` on purpose: strict mode allows it."""
+        self._expected.add(rule_id)
+
+    def assert_no_violations(self) -> None:
+        """Fail, listing operation, rule and the masked request, if the client broke the
+        contract (rules passed to `expect_violation` excepted)."""
+        lines = [
+            f"  {entry['operation']} {found['rule']}: {found['message']}\n"
+            f"    {entry['method']} {entry['path']} -> {entry['status']}, body: "
+            + json.dumps(entry["body"], ensure_ascii=False)[:500]
+            for entry in self.violations()
+            for found in entry["violations"]
+            if found["rule"] not in self._expected
+        ]
+        if lines:
+            raise AssertionError(
+                f"the client broke the TANGO contract {len(lines)} time(s):\n" + "\n".join(lines)
+            )
+
+    def coverage(self) -> dict[str, dict[str, int]]:
+        """For each operation, each documented status code and how often the client saw it
+        in this pytest session (0: never, e.g. a 409 its tests never provoke)."""
+        from mock_server.contract.traffic import DOCUMENTED
+
+        seen = self._coverage + self._uncounted()
+        return {
+            operation: {str(code): seen[(operation, code)] for code in sorted(codes)}
+            for operation, codes in DOCUMENTED.items()
+        }
+
+    def _uncounted(self) -> Counter[tuple[str, int]]:
+        if self._closed:
+            return Counter()
+        counts: Counter[tuple[str, int]] = Counter()
+        for entry in self.requests():
+            ident = (entry["time"], entry["request_id"], entry["method"], entry["path"])
+            if ident not in self._counted and entry.get("operation", "unknown") != "unknown":
+                counts[(entry["operation"], entry["status"])] += 1
+        return counts
+
+    def _harvest(self) -> None:
+        """Count the journal's entries into the session's coverage (before it is cleared)."""
+        if self._closed:
+            return
+        entries = self.requests()
+        for entry in entries:
+            ident = (entry["time"], entry["request_id"], entry["method"], entry["path"])
+            if ident not in self._counted:
+                self._counted.add(ident)
+                if entry.get("operation", "unknown") != "unknown":
+                    self._coverage[(entry["operation"], entry["status"])] += 1
+
+    def _begin_test(self, strict: bool | None) -> None:
+        self.strict = self.strict_default if strict is None else strict
+        self._expected = set()
+
+    def _close(self) -> None:
+        self._harvest()
+        self._closed = True
 
     def assert_requested(
         self, method: str, path: str, *, count: int | None = None
@@ -277,7 +360,9 @@ def tango_mock_settings() -> MockSettings:
 
 
 @pytest.fixture(scope="session")
-def tango_mock_server(tango_mock_settings: MockSettings) -> Iterator[TangoMock]:
+def tango_mock_server(
+    tango_mock_settings: MockSettings, request: pytest.FixtureRequest
+) -> Iterator[TangoMock]:
     """One mock for the whole session, in a background thread on 127.0.0.1 (a free port)."""
     from dataclasses import replace
 
@@ -297,11 +382,75 @@ def tango_mock_server(tango_mock_settings: MockSettings) -> Iterator[TangoMock]:
         masked_logging(SERVER_LOGGERS, settings.masking),
         BackgroundServer(create_app(settings)) as server,
     ):
-        yield TangoMock(server.url, admin_token=settings.admin_token)
+        mock = TangoMock(
+            server.url,
+            admin_token=settings.admin_token,
+            strict=settings.strict_client_contract,
+        )
+        request.config.stash[_USED] = mock
+        try:
+            yield mock
+        finally:
+            mock._close()
 
 
 @pytest.fixture
-def tango_mock(tango_mock_server: TangoMock) -> TangoMock:
-    """The session's mock, reset to its seed for this test (journal and faults cleared)."""
+def tango_mock(tango_mock_server: TangoMock, request: pytest.FixtureRequest) -> TangoMock:
+    """The session's mock, reset to its seed for this test (journal and faults cleared).
+
+    `@pytest.mark.tango_mock(strict=True)` (or `strict_client_contract` in the settings)
+    fails the test if its client broke the contract (README "Checking clients").
+    """
+    marker = request.node.get_closest_marker("tango_mock")
+    strict = marker.kwargs.get("strict") if marker is not None else None
     tango_mock_server.reset()
+    tango_mock_server._begin_test(strict)
     return tango_mock_server
+
+
+_USED = pytest.StashKey[TangoMock]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("tango-mock").addoption(
+        "--tango-mock-coverage",
+        action="store_true",
+        help="print which TANGO operations and documented status codes the tests' client saw",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "tango_mock(strict=False): strict=True fails the test if its client broke the TANGO "
+        "contract (tango_mock.expect_violation(rule) allows a deliberate one)",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """In strict mode a test that passed fails if its client broke the contract."""
+    result = yield
+    mock = getattr(item, "funcargs", {}).get("tango_mock")
+    if isinstance(mock, TangoMock) and mock.strict:
+        mock.assert_no_violations()
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    mock = config.stash.get(_USED, None)
+    if not config.getoption("--tango-mock-coverage") or mock is None:
+        return
+    terminalreporter.section("tango-mock coverage")
+    for line in coverage_table(mock.coverage()):
+        terminalreporter.write_line(line)
+
+
+def coverage_table(coverage: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """`operation  201 x3  409 -` lines: what the client's tests saw, and never saw."""
+    width = max(len(operation) for operation in coverage)
+    lines = ["operation".ljust(width) + "  status codes seen (x times; - never)"]
+    for operation, codes in coverage.items():
+        cells = [f"{code} x{n}" if n else f"{code} -" for code, n in codes.items()]
+        lines.append(operation.ljust(width) + "  " + "  ".join(cells))
+    return lines

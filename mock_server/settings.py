@@ -41,6 +41,9 @@ class MockSettings:
     # --mask-key: more key names whose values the journal and the logs hide (README "Secrets
     # and masking"); the API and the state export always keep real values.
     mask_keys: tuple[str, ...] = ()
+    # pytest plugin only: a test whose client sent a request that breaks the contract fails
+    # (README "Checking clients"); `@pytest.mark.tango_mock(strict=...)` overrides it per test.
+    strict_client_contract: bool = False
 
     @property
     def masking(self) -> MaskingPolicy:

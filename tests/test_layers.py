@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"state"}),
     frozenset({"settings"}),
     frozenset({"http"}),
-    frozenset({"admin"}),
+    frozenset({"admin", "proxy"}),
     frozenset({"app"}),
     frozenset({"cli", "contract_command", "pytest_plugin", "__main__", "__init__"}),
 )
@@ -66,6 +66,18 @@ def test_no_module_imports_a_higher_layer() -> None:
             if layer_of(imported) > layer_of(importer):  # the package root is the top layer
                 upward.append(f"{importer} imports {imported}")
     assert upward == []
+
+
+def test_only_the_cli_imports_the_proxy() -> None:
+    """The proxy shares a layer with the admin API but is its own program: the mock never
+    loads it."""
+    importers = {
+        module_name(path)
+        for path in PACKAGE_DIR.rglob("*.py")
+        if not module_name(path).startswith("mock_server.proxy")
+        and any(m.startswith("mock_server.proxy") for m in imported_modules(path))
+    }
+    assert importers == {"mock_server.cli"}
 
 
 def test_the_layer_rule_catches_an_upward_import() -> None:

@@ -173,6 +173,13 @@ async def list_requests(request: web.Request) -> web.Response:
     return ascii_json_response([entry.to_json(journal.masking) for entry in entries])
 
 
+async def list_violations(request: web.Request) -> web.Response:
+    """The journal's entries whose request broke the contract (the client's side), oldest first."""
+    journal = request.config_dict[JOURNAL]
+    shown = [entry.to_json(journal.masking) for entry in journal]
+    return ascii_json_response([entry for entry in shown if entry["violations"]])
+
+
 async def clear_requests(request: web.Request) -> web.Response:
     request.config_dict[JOURNAL].clear()
     return web.Response(status=204)
@@ -223,6 +230,7 @@ def add_routes(app: web.Application) -> None:
         ("PUT", "/state", put_state, "admin-put-state"),
         ("GET", "/requests", list_requests, "admin-list-requests"),
         ("DELETE", "/requests", clear_requests, "admin-clear-requests"),
+        ("GET", "/violations", list_violations, "admin-list-violations"),
         ("POST", "/faults", add_fault, "admin-add-fault"),
         ("GET", "/faults", list_faults, "admin-list-faults"),
         ("DELETE", "/faults", clear_faults, "admin-clear-faults"),

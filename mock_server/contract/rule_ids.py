@@ -424,6 +424,67 @@ RULES: tuple[Rule, ...] = (
 
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
+# Rules a *client* must keep: judged on what a client sends (the recording proxy, the mock's
+# journal), never by the suite, which judges servers; `client.` names the side.
+CLIENT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "client.known-operation",
+        "tango-docs",
+        "A request names one of the four operations (method and path of openapi.yaml).",
+        f"{_PAGE}; openapi.yaml paths",
+    ),
+    Rule(
+        "client.bearer-token",
+        "tango-docs",
+        "Every request carries `Authorization: Bearer <token>`.",
+        f'{_PAGE}: every operation "Requires bearer token authentication"',
+    ),
+    Rule(
+        "client.json-content-type",
+        "tango-docs",
+        "A create body is sent as application/json.",
+        "openapi.yaml requestBody",
+    ),
+    Rule(
+        "client.body-json",
+        "http",
+        "A create body is one JSON object.",
+        "openapi.yaml requestBody; RFC 8259",
+    ),
+    Rule(
+        "client.no-workspace-field",
+        "decision",
+        "A create body never carries `workspace`: the token decides the workspace.",
+        f"{_DECISIONS}, Workspace",
+    ),
+    Rule(
+        "client.valid-payload",
+        "tango-docs",
+        "A create body is a valid DeploymentPayload: the five fields, no others, the key and "
+        "class patterns.",
+        f"{_PAGE}: Add a New Deployment; openapi.yaml DeploymentPayload",
+    ),
+    Rule(
+        "client.key-pattern",
+        "tango-docs",
+        "The key in a get or delete path matches the deployment key pattern.",
+        "openapi.yaml deploymentKey parameter",
+    ),
+)
+CLIENT_BY_ID: dict[str, Rule] = {rule.id: rule for rule in CLIENT_RULES}
+
+# Judged only between a client and a live server (the proxy): no server broke a rule of the
+# contract, but the client did not get an answer from it.
+PROXY_RULES: tuple[Rule, ...] = (
+    Rule(
+        "proxy.upstream-unreachable",
+        "decision",
+        "The upstream server answers (the proxy reached it and got a whole answer).",
+        "README, tango-mock proxy",
+    ),
+)
+PROXY_BY_ID: dict[str, Rule] = {rule.id: rule for rule in PROXY_RULES}
+
 # schemathesis' built-in check (by function name) -> the rule it checks.
 SCHEMATHESIS_CHECKS: dict[str, str] = {
     "not_a_server_error": "schema.no-server-error",
@@ -448,7 +509,7 @@ SCHEMATHESIS_CHECKS: dict[str, str] = {
 def rule(rule_id: str) -> Rule:
     """The rule with this id; a KeyError names an id nobody declared (a typo in a check)."""
     try:
-        return BY_ID[rule_id]
+        return BY_ID.get(rule_id) or CLIENT_BY_ID.get(rule_id) or PROXY_BY_ID[rule_id]
     except KeyError:
         raise KeyError(f"no rule {rule_id!r} in mock_server.contract.rule_ids") from None
 

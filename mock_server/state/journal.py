@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from yarl import URL
 
+from mock_server.contract.traffic import Headers, client_violations, operation_of
 from mock_server.masking import DEFAULT_POLICY, MaskingPolicy, mask_json, mask_query, mask_text
 
 DEFAULT_JOURNAL_SIZE = 1000
@@ -97,12 +98,25 @@ class JournalEntry(NamedTuple):
         value = self.headers.get("Content-Length", "")
         return int(value) if value.isdigit() else None
 
+    def violations(self) -> list[dict[str, str]]:
+        """How the client's request broke the contract (the proxy's request-side checks).
+
+        Judged when the journal is read, so recording stays O(1); a body the mock never read
+        (refused before it) is not judged.
+        """
+        body = self.body
+        if body is None and not self.declared_length:
+            body = b""
+        found = client_violations(self.method, self.path, Headers(self.headers.items()), body)
+        return [{"rule": rule, "message": message} for rule, message in found]
+
     def to_json(self, masking: MaskingPolicy = DEFAULT_POLICY) -> dict[str, Any]:
         """The public shape of an entry (`GET /_mock/requests`), with secrets masked."""
         moment = datetime.fromtimestamp(self.started_at, UTC)
         return {
             "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "method": self.method,
+            "operation": operation_of(self.method, self.path),
             "path": mask_text(self.path, masking),
             "query": mask_query(self.url.query_string, masking),
             "status": self.status,
@@ -115,6 +129,7 @@ class JournalEntry(NamedTuple):
                 declared_length=self.declared_length,
                 masking=masking,
             ),
+            "violations": self.violations(),
         }
 
     def matches(self, *, method: str | None, path: str | None, workspace: str | None) -> bool:
