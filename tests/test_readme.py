@@ -269,26 +269,29 @@ SEED_FOR_EXAMPLES = (
 
 
 def test_the_python_examples_pass_under_pytest(tmp_path: Path) -> None:
-    """Test modules and conftest fixtures as printed, in a project outside this repository."""
+    """Test modules as printed, under each conftest.py block, in a project outside the repo."""
     blocks = [block.text for block in readme_blocks() if block.language == "python"]
     tests = [text for text in blocks if re.search(r"^def test_", text, re.M)]
-    fixtures = [text for text in blocks if text not in tests]
-    assert tests and len(fixtures) == 1, "expected test modules and one conftest.py block"
-    for number, text in enumerate(tests):
-        (tmp_path / f"test_readme_{number}.py").write_text(text + "\n", encoding="utf-8")
-    (tmp_path / "conftest.py").write_text(fixtures[0] + "\n", encoding="utf-8")
-    for name in re.findall(r'Path\("([^"]+\.ya?ml)"\)', fixtures[0]):  # the user's own seed
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(SEED_FOR_EXAMPLES, encoding="utf-8")
+    conftests = [text for text in blocks if text not in tests]
+    assert tests and conftests, "expected test modules and conftest.py blocks"
     expected = sum(len(re.findall(r"^def test_", text, re.M)) for text in tests)
-    result = subprocess.run(
-        # This project's own test plugins (hypothesis, schemathesis) are not the example's.
-        [*PYTEST, "-p", "no:hypothesispytest", "-p", "no:schemathesis", str(tmp_path)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{expected} passed" in result.stdout, result.stdout
+    for index, conftest in enumerate(conftests):
+        project = tmp_path / f"project-{index}"
+        project.mkdir()
+        for number, text in enumerate(tests):
+            (project / f"test_readme_{number}.py").write_text(text + "\n", encoding="utf-8")
+        (project / "conftest.py").write_text(conftest + "\n", encoding="utf-8")
+        for name in re.findall(r'Path\("([^"]+\.ya?ml)"\)', conftest):  # the user's own seed
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            (project / name).write_text(SEED_FOR_EXAMPLES, encoding="utf-8")
+        result = subprocess.run(
+            # This project's own test plugins (hypothesis, schemathesis) are not the example's.
+            [*PYTEST, "-p", "no:hypothesispytest", "-p", "no:schemathesis", str(project)],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+        assert result.returncode == 0, conftest + "\n" + result.stdout + result.stderr
+        assert f"{expected} passed" in result.stdout, result.stdout

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mock_server.contract.errors import ValidationFailed
-from mock_server.contract.rules import DEPLOYMENT_KEY_PATTERN, PAYLOAD_FIELDS
+from mock_server.contract.models import DEPLOYMENT_KEY_PATTERN, PAYLOAD_FIELDS
 from mock_server.contract.validation import validate_payload
 from mock_server.masking import DEFAULT_POLICY, MaskingPolicy, mask_body, mask_headers
 
