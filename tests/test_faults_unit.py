@@ -17,6 +17,7 @@ from mock_server.state.faults import (
     TooManyRules,
     parse_prefer,
 )
+from mock_server.state.glob import MAX_GLOB_LENGTH, PathGlob
 
 
 def rule(**fields: Any) -> FaultRuleInput:
@@ -105,6 +106,10 @@ def test_remove_and_clear_by_workspace() -> None:
         {"status": 503, "method": "G ET"},
         {"status": 503, "unknown": 1},
         {"status": 503, "path": "api/deployment"},
+        {"status": 503, "path": "/api/deployment/k?"},  # only * is a wildcard
+        {"status": 503, "path": "/api/[" + "[" * 30_000},
+        {"status": 503, "path": "/" + "a" * MAX_GLOB_LENGTH},
+        {"status": 503, "path": "/api/\x00"},
     ],
 )
 def test_invalid_rules_are_refused(fields: dict[str, Any]) -> None:
@@ -153,3 +158,12 @@ def test_the_book_holds_a_bounded_number_of_rules() -> None:
         book.add(rule(status=500))
     book.clear()
     assert book.add(rule(status=500)).id == "fault-3"
+
+
+def test_a_rule_glob_is_compiled_once_when_the_rule_is_added() -> None:
+    book = FaultBook()
+    added = book.add(rule(path="/api/deployment/*-staging", status=503))
+    assert isinstance(added.path, PathGlob)
+    assert added.to_json()["path"] == "/api/deployment/*-staging"
+    assert book.take("GET", "/api/deployment/mlflow", None) is None
+    assert book.take("GET", "/api/deployment/mlflow-staging", None) is added

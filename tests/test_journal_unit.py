@@ -9,6 +9,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from mock_server.state.glob import PathGlob
 from mock_server.state.journal import (
     JOURNAL_BODY_LIMIT,
     JournalEntry,
@@ -66,8 +67,13 @@ def test_find_filters_by_method_path_glob_and_workspace() -> None:
     journal.record(entry(2, path="/api/deployment/a", workspace="ws2"))
     journal.record(entry(3, method="DELETE", path="/api/deployment/b", workspace=None))
     assert [e.request_id for e in journal.find(method="post")] == ["id-1"]
-    assert [e.request_id for e in journal.find(path="/api/deployment/*")] == ["id-2", "id-3"]
-    assert [e.request_id for e in journal.find(path="/api/deployment")] == ["id-1"]
+    assert [e.request_id for e in journal.find(path=PathGlob.compile("/api/deployment/*"))] == [
+        "id-2",
+        "id-3",
+    ]
+    assert [e.request_id for e in journal.find(path=PathGlob.compile("/api/deployment"))] == [
+        "id-1"
+    ]
     assert [e.request_id for e in journal.find(workspace="ws2")] == ["id-2"]
     assert journal.find(method="GET", workspace="ws1") == []
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from mock_server.admin.query import checked_query
 from mock_server.contract.errors import (
     ApiError,
     NotFound,
@@ -25,7 +26,7 @@ from mock_server.contract.errors import (
     ValidationFailed,
 )
 from mock_server.contract.spec import admin_spec_text
-from mock_server.http.keys import FAULTS, JOURNAL, SETTINGS, STORE
+from mock_server.http.keys import ADMIN_QUERY, FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.http.request_body import decode_json, read_body_bytes, read_json
 from mock_server.http.responses import JSON_CONTENT_TYPE, json_response
 from mock_server.http.state_file import save_state
@@ -33,6 +34,7 @@ from mock_server.settings import ONE_MIB
 from mock_server.state.faults import TooManyRules, parse_fault_rule
 from mock_server.state.fixture_types import FixtureDocument, FixtureError
 from mock_server.state.fixtures import dump_yaml, export_document, parse_document
+from mock_server.state.glob import PathGlob
 from mock_server.state.state_ops import counts, knows_workspace, replace_state, reset_workspace
 
 ADMIN_PREFIX = "/_mock"
@@ -48,11 +50,6 @@ AdminHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class InvalidYaml(ApiError):
     status = 400
     message_code = "invalid_yaml"
-
-
-class BadAdminQuery(ApiError):
-    status = 400
-    message_code = "bad_request"
 
 
 def ok(message: str, **extra: Any) -> web.Response:
@@ -72,7 +69,7 @@ async def reset(request: web.Request) -> web.Response:
     """Back to the seed: everything (journal and faults cleared), or one workspace."""
     store, seed = request.config_dict[STORE], request.config_dict[SETTINGS].seed
     journal, faults = request.config_dict[JOURNAL], request.config_dict[FAULTS]
-    name = request.query.get("workspace")
+    name = request[ADMIN_QUERY].get("workspace")
     if name is None:
         undo = replace_state(store, seed)
         await save_state(request.app, undo=undo)
@@ -80,7 +77,7 @@ async def reset(request: web.Request) -> web.Response:
         faults.clear()
         return ok("The state is back to the seed; the journal and the faults are cleared.")
     if not knows_workspace(store, seed, name):
-        raise NotFound(f"There is no workspace {name!r} in the state or in the seed.")
+        raise NotFound("There is no workspace of that name in the state or in the seed.")
     undo = reset_workspace(store, seed, name)
     await save_state(request.app, undo=undo)
     journal.clear(workspace=name)
@@ -91,10 +88,8 @@ async def reset(request: web.Request) -> web.Response:
 
 
 def _wants_yaml(request: web.Request) -> bool:
-    chosen = request.query.get("format")
+    chosen = request[ADMIN_QUERY].get("format")
     if chosen is not None:
-        if chosen not in {"json", "yaml"}:
-            raise BadAdminQuery("format must be json or yaml.")
         return chosen == "yaml"
     accept = request.headers.get("Accept", "").lower()
     return any(media in accept for media in YAML_MEDIA_TYPES)
@@ -181,15 +176,14 @@ async def put_state(request: web.Request) -> web.Response:
 
 async def list_requests(request: web.Request) -> web.Response:
     """The journal, oldest first, filtered by method, path (glob) and workspace."""
-    query = request.query
+    query = request[ADMIN_QUERY]
+    glob = PathGlob.compile(query["path"]) if "path" in query else None
     entries = request.config_dict[JOURNAL].find(
-        method=query.get("method"), path=query.get("path"), workspace=query.get("workspace")
+        method=query.get("method"), path=glob, workspace=query.get("workspace")
     )
-    limit = query.get("limit")
-    if limit is not None:
-        if not limit.isdigit():
-            raise BadAdminQuery("limit must be a non-negative integer.")
-        entries = entries[-int(limit) :] if int(limit) else []
+    if "limit" in query:
+        limit = int(query["limit"])
+        entries = entries[len(entries) - limit :] if limit < len(entries) else entries
     return ascii_json_response([entry.to_json() for entry in entries])
 
 
@@ -225,9 +219,8 @@ async def clear_faults(request: web.Request) -> web.Response:
 
 
 async def delete_fault(request: web.Request) -> web.Response:
-    rule_id = request.match_info["faultId"]
-    if not request.config_dict[FAULTS].remove(rule_id):
-        raise NotFound(f"There is no fault rule {rule_id!r} (expired or never added).")
+    if not request.config_dict[FAULTS].remove(request.match_info["faultId"]):
+        raise NotFound("There is no fault rule with this id (expired or never added).")
     return web.Response(status=204)
 
 
@@ -238,8 +231,9 @@ async def admin_spec(request: web.Request) -> web.Response:
 # -- access ----------------------------------------------------------------------------------
 
 
-def guarded(handler: AdminHandler) -> AdminHandler:
-    """Require `X-Mock-Admin-Token` when the settings name an admin token (constant time)."""
+def guarded(handler: AdminHandler, route_name: str) -> AdminHandler:
+    """Require `X-Mock-Admin-Token` when the settings name an admin token (constant time),
+    then a valid query (`admin/query.py`): the handler reads it from `request[ADMIN_QUERY]`."""
 
     async def check_then_handle(request: web.Request) -> web.StreamResponse:
         expected = request.config_dict[SETTINGS].admin_token
@@ -249,6 +243,7 @@ def guarded(handler: AdminHandler) -> AdminHandler:
                 given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
             ):
                 raise Unauthorized(f"The admin API needs a valid {ADMIN_TOKEN_HEADER} header.")
+        request[ADMIN_QUERY] = checked_query(request, route_name)
         return await handler(request)
 
     return check_then_handle
@@ -269,7 +264,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/openapi.yaml", admin_spec, "admin-openapi-yaml"),
     ]
     for method, path, handler, name in routes:
-        app.router.add_route(method, ADMIN_PREFIX + path, guarded(handler), name=name)
+        app.router.add_route(method, ADMIN_PREFIX + path, guarded(handler, name), name=name)
 
 
 # -- whether to serve it -----------------------------------------------------------------------

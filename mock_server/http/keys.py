@@ -23,3 +23,5 @@ FAULTS: web.AppKey[FaultBook] = web.AppKey("faults")
 WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")
 # Per-request value for the journal: the body once something read it.
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body")
+# Per-request value of admin calls: the query's values, checked (`admin/query.py`).
+ADMIN_QUERY: web.RequestKey[dict[str, str]] = web.RequestKey("admin_query")

@@ -47,11 +47,11 @@ def from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiErro
     """aiohttp's own 404/405/413... as domain errors, keeping headers such as `Allow`."""
     headers = {name: value for name, value in exc.headers.items() if name.lower() == "allow"}
     if exc.status == 404:
-        return NotFound(f"Nothing is served at {request.method} {request.path}.")
+        return NotFound("Nothing is served at this path.")
     if exc.status == 405:
         allowed = headers.get("Allow", "")
         return MethodNotAllowed(
-            f"{request.method} is not allowed on {request.path}; allowed: {allowed or 'none'}.",
+            f"{request.method} is not allowed on this path; allowed: {allowed or 'none'}.",
             headers=headers,
         )
     if exc.status == 413:

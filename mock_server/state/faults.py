@@ -9,18 +9,23 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mock_server.contract.errors import ValidationFailed
+from mock_server.state.glob import MAX_GLOB_LENGTH, PathGlob, glob_problem
 
 # No injected delay may exceed this: a forgotten `delay=600000` must not hang a test suite.
 MAX_DELAY_MS = 60_000
 # Every API request scans the rules: a runaway test adding rules must not slow it unboundedly.
 MAX_FAULT_RULES = 1000
+# Nor may a long path: a rule never applies to a longer one (TANGO paths stay under 150), so
+# a request costs at most 1000 rules x 16 searches of 1,024 characters (about 10 ms).
+MAX_FAULTED_PATH = MAX_GLOB_LENGTH
 NO_BODY_STATUSES = frozenset({204, 205, 304})
+# A method name as a filter takes it (fault rules, the journal's `?method=`): any case.
+METHOD_PATTERN = r"^[A-Za-z]{1,16}$"
 
 
 class FaultRuleInput(BaseModel):
@@ -28,8 +33,8 @@ class FaultRuleInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    method: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,16}$")
-    path: str = Field(min_length=1, max_length=2048, pattern=r"^[/*]")
+    method: str | None = Field(default=None, pattern=METHOD_PATTERN)
+    path: str
     status: int | None = Field(default=None, ge=200, le=599)
     body: Any = None
     delay_ms: int | None = Field(default=None, ge=0, le=MAX_DELAY_MS)
@@ -37,6 +42,14 @@ class FaultRuleInput(BaseModel):
     probability: float | None = Field(default=None, ge=0, le=1)
     workspace: str | None = Field(default=None, min_length=1)
     seed: int | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _usable_glob(cls, path: str) -> str:
+        problem = glob_problem(path)
+        if problem is not None:
+            raise ValueError(f"the path glob {problem}")
+        return path
 
     @model_validator(mode="after")
     def _coherent(self) -> FaultRuleInput:
@@ -70,7 +83,7 @@ class FaultRule:
     """A stored rule; `times_left` None means it never expires."""
 
     id: str
-    path: str
+    path: PathGlob  # compiled once, when the rule is added
     method: str | None = None
     workspace: str | None = None
     status: int | None = None
@@ -87,7 +100,7 @@ class FaultRule:
         return (
             (self.method is None or self.method == method)
             and (self.workspace is None or self.workspace == workspace)
-            and fnmatchcase(path, self.path)
+            and self.path.matches(path)
         )
 
     def fires(self) -> bool:
@@ -99,7 +112,7 @@ class FaultRule:
         data: dict[str, Any] = {
             "id": self.id,
             "method": self.method,
-            "path": self.path,
+            "path": self.path.text,
             "workspace": self.workspace,
             "status": self.status,
             "delay_ms": self.delay_ms,
@@ -132,7 +145,7 @@ class FaultBook:
             raise TooManyRules(f"at most {self.max_rules} fault rules can be active at once")
         rule = FaultRule(
             id=f"fault-{self._next_id}",
-            path=spec.path,
+            path=PathGlob.compile(spec.path),
             method=spec.method.upper() if spec.method else None,
             workspace=spec.workspace,
             status=spec.status,
@@ -166,7 +179,7 @@ class FaultBook:
 
     def take(self, method: str, path: str, workspace: str | None) -> FaultRule | None:
         """The rule that applies to this request, if any; counts the hit and expires N-shots."""
-        if not self.active:
+        if not self.active or len(path) > MAX_FAULTED_PATH:
             return None
         for rule in self.active:
             if rule.matches(method, path, workspace) and rule.fires():

@@ -12,11 +12,12 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from yarl import URL
+
+from mock_server.state.glob import PathGlob
 
 DEFAULT_JOURNAL_SIZE = 1000
 # Bodies larger than this are summarised instead of kept, so the journal's memory is bounded
@@ -142,13 +143,24 @@ class JournalEntry(NamedTuple):
             ),
         }
 
-    def matches(self, *, method: str | None, path: str | None, workspace: str | None) -> bool:
+    def matches(self, *, method: str | None, path: PathGlob | None, workspace: str | None) -> bool:
         """Filter of `GET /_mock/requests`: method (any case), path glob, exact workspace."""
         if method is not None and self.method != method.upper():
             return False
-        if path is not None and not fnmatchcase(self.path, path):
+        if path is not None and not path.matches(self.path):
             return False
         return workspace is None or self.workspace == workspace
+
+
+def select_entries(
+    entries: list[JournalEntry],
+    *,
+    method: str | None = None,
+    path: PathGlob | None = None,
+    workspace: str | None = None,
+) -> list[JournalEntry]:
+    """The entries that pass every given filter, in their order."""
+    return [e for e in entries if e.matches(method=method, path=path, workspace=workspace)]
 
 
 RawEntry = tuple[float, str, URL, Mapping[str, str], int, float, str, str | None, bytes | None]
@@ -172,17 +184,20 @@ class RequestJournal:
     def __iter__(self) -> Iterator[JournalEntry]:
         return map(JournalEntry._make, self._entries)
 
+    def entries(self) -> list[JournalEntry]:
+        """Every entry as of now, oldest first: a copy that a worker thread may read while
+        new requests are recorded."""
+        return list(self)
+
     def find(
         self,
         *,
         method: str | None = None,
-        path: str | None = None,
+        path: PathGlob | None = None,
         workspace: str | None = None,
     ) -> list[JournalEntry]:
         """Matching entries, oldest first."""
-        return [
-            entry for entry in self if entry.matches(method=method, path=path, workspace=workspace)
-        ]
+        return select_entries(self.entries(), method=method, path=path, workspace=workspace)
 
     def clear(self, *, workspace: str | None = None) -> None:
         """Forget every entry, or only those of one workspace."""
