@@ -6,6 +6,7 @@ rules, `FaultBook.take` returns at once, so an idle fault book costs nothing per
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class FaultRule:
     status: int | None = None
     body: Any = None
     has_body: bool = False
+    body_size: int = 0  # bytes of the body's JSON: what listing the rule costs
     delay_ms: int | None = None
     times_left: int | None = None
     probability: float | None = None
@@ -151,6 +153,7 @@ class FaultBook:
             status=spec.status,
             body=spec.body,
             has_body="body" in spec.model_fields_set,
+            body_size=len(json.dumps(spec.body)) if "body" in spec.model_fields_set else 0,
             delay_ms=spec.delay_ms,
             times_left=spec.times,
             probability=spec.probability,
