@@ -28,5 +28,7 @@ BODY_JOBS: web.AppKey[OffLoop] = web.AppKey("body_jobs")
 WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")
 # Per-request value for the journal: the body once something read it.
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body")
+# Per-request value set by the server's request factory: what `Expect` asked for (expect.py).
+EXPECTATION: web.RequestKey[str] = web.RequestKey("expectation")
 # Per-request value of admin calls: the query's values, checked (`admin/query.py`).
 ADMIN_QUERY: web.RequestKey[dict[str, str]] = web.RequestKey("admin_query")

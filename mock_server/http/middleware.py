@@ -7,10 +7,12 @@ bench.profile`). One function also shows the order in one place:
 
 1. give the request its `X-Request-Id`;
 2. answer a CORS preflight from an allowed origin (before auth: browsers send no token);
-3. refuse a header section above `max_header_bytes` (431);
+3. refuse a header section above `max_header_bytes` (431), and an `Expect` other than
+   100-continue (417, `expect.py`);
 4. run the handler (a TANGO operation passes its gate, `gate.py`: auth, then faults; other
    API paths, unknown ones, get their faults here); any failure becomes the JSON envelope;
-5. add the CORS and request-id headers, write the access line, journal API traffic.
+5. add the CORS and request-id headers (and close a connection whose client still holds
+   back a body nobody asked for), write the access line, journal API traffic.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from mock_server.contract.errors import (
     PayloadTooLarge,
 )
 from mock_server.http.cors import CorsPolicy, decorate, preflight_answer
+from mock_server.http.expect import UNMET, ExpectationFailed, close_if_body_held_back, expectation
 from mock_server.http.faults import PREFER, with_faults
 from mock_server.http.limits import header_section_size
 from mock_server.http.operations import OPERATIONS
@@ -87,6 +90,7 @@ def edge_middleware(
     @web.middleware
     async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
         request_id = choose_request_id(request.headers.get(REQUEST_ID_HEADER))
+        expected = expectation(request)
         started, wall_start = time.perf_counter(), time.time()
         allow = preflight = None
         if cors is not None:
@@ -99,6 +103,8 @@ def edge_middleware(
                 raise HeaderTooLarge(
                     f"The request line and headers are larger than {header_limit} bytes."
                 )
+            elif expected == UNMET:
+                raise ExpectationFailed()
             elif (active_rules or PREFER in request.headers) and not _is_operation(request):
                 response = await with_faults(request, handler)  # unknown paths, wrong methods
             else:
@@ -119,6 +125,8 @@ def edge_middleware(
             if cors is not None:
                 decorate(response, cors, allow)
             response.headers[REQUEST_ID_HEADER] = request_id
+            if expected:
+                close_if_body_held_back(request, response)
         finish_exchange(request, journal, response.status, request_id, started, wall_start)
         return response
 

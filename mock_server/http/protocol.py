@@ -37,6 +37,7 @@ from mock_server.contract.errors import (
     InternalError,
     TooManyConnections,
 )
+from mock_server.http.expect import hiding_expectations
 from mock_server.http.keys import SETTINGS
 from mock_server.http.responses import error_response
 
@@ -166,7 +167,7 @@ class GuardedServer(web.Server):
     def __init__(self, base: web.Server, *, max_connections: int) -> None:
         super().__init__(
             base.request_handler,
-            request_factory=base.request_factory,
+            request_factory=hiding_expectations(base.request_factory),  # `Expect`: expect.py
             handler_cancellation=base.handler_cancellation,
             loop=asyncio.get_running_loop(),
             **base._kwargs,  # the handler options aiohttp's app factory chose

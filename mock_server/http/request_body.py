@@ -21,6 +21,7 @@ from mock_server.contract.errors import (
     UnsupportedMediaType,
 )
 from mock_server.contract.rules import LONE_SURROGATE, MAX_JSON_DEPTH
+from mock_server.http.expect import send_continue
 from mock_server.http.keys import BODY_JOBS, RAW_BODY, SETTINGS
 
 # A body larger than this is decoded in a worker thread: checking every value of a
@@ -68,6 +69,7 @@ async def read_body_bytes(request: web.Request, limit: int) -> bytes:
     declared = request.content_length
     if declared is not None and declared > limit:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    await send_continue(request)  # the body is wanted: a client holding it back may send it
     settings = request.app.get(SETTINGS)
     seconds = settings.client_timeout if settings is not None else None
     content = request.content
