@@ -209,12 +209,12 @@ class TangoMock:
     def coverage(self) -> dict[str, dict[str, int]]:
         """For each operation, each documented status code and how often the client saw it
         in this pytest session (0: never, e.g. a 409 its tests never provoke)."""
-        from mock_server.contract.traffic import DOCUMENTED
+        from mock_server.contract.traffic import documented_codes
 
         seen = self._coverage + self._uncounted()
         return {
             operation: {str(code): seen[(operation, code)] for code in sorted(codes)}
-            for operation, codes in DOCUMENTED.items()
+            for operation, codes in documented_codes().items()
         }
 
     def _uncounted(self) -> Counter[tuple[str, int]]:

@@ -8,6 +8,7 @@ import pytest
 
 from mock_server.contract.errors import ValidationFailed
 from mock_server.contract.fault_rule import MAX_DELAY_MS, FaultRuleInput, parse_fault_rule
+from mock_server.contract.path_glob import MAX_GLOB_LENGTH, PathGlob
 from mock_server.state.faults import (
     NO_PREFERENCE,
     FaultBook,
@@ -103,7 +104,11 @@ def test_remove_and_clear_by_workspace() -> None:
         ({"status": 204, "body": "x"}, "", "fault_body_not_allowed", "204 cannot carry a body"),
         ({"status": 503, "method": "G ET"}, "method", "string_pattern_mismatch", "pattern"),
         ({"status": 503, "unknown": 1}, "unknown", "extra_forbidden", "of FaultRuleInput"),
-        ({"status": 503, "path": "api/x"}, "path", "string_pattern_mismatch", "pattern ^[/*]"),
+        ({"status": 503, "path": "api/x"}, "path", "path_glob", "must start with / or *"),
+        ({"status": 503, "path": "/api/deployment/k?"}, "path", "path_glob", "only wildcard"),
+        ({"status": 503, "path": "/api/[" + "[" * 30_000}, "path", "path_glob", "at most 1024"),
+        ({"status": 503, "path": "/" + "a" * MAX_GLOB_LENGTH}, "path", "path_glob", "at most"),
+        ({"status": 503, "path": "/api/\x00"}, "path", "path_glob", "printable"),
         ({"status": 503, "workspace": ""}, "workspace", "string_too_short", "at least 1"),
     ],
 )
@@ -159,3 +164,12 @@ def test_the_book_holds_a_bounded_number_of_rules() -> None:
         book.add(rule(status=500))
     book.clear()
     assert book.add(rule(status=500)).id == "fault-3"
+
+
+def test_a_rule_glob_is_compiled_once_when_the_rule_is_added() -> None:
+    book = FaultBook()
+    added = book.add(rule(path="/api/deployment/*-staging", status=503))
+    assert isinstance(added.path, PathGlob)
+    assert added.to_json()["path"] == "/api/deployment/*-staging"
+    assert book.take("GET", "/api/deployment/mlflow", None) is None
+    assert book.take("GET", "/api/deployment/mlflow-staging", None) is added

@@ -8,6 +8,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from mock_server.contract.path_glob import PathGlob
 from mock_server.masking import MaskingPolicy
 from mock_server.state.journal import (
     JOURNAL_BODY_LIMIT,
@@ -64,8 +65,13 @@ def test_find_filters_by_method_path_glob_and_workspace() -> None:
     journal.record(entry(2, path="/api/deployment/a", workspace="ws2"))
     journal.record(entry(3, method="DELETE", path="/api/deployment/b", workspace=None))
     assert [e.request_id for e in journal.find(method="post")] == ["id-1"]
-    assert [e.request_id for e in journal.find(path="/api/deployment/*")] == ["id-2", "id-3"]
-    assert [e.request_id for e in journal.find(path="/api/deployment")] == ["id-1"]
+    assert [e.request_id for e in journal.find(path=PathGlob.compile("/api/deployment/*"))] == [
+        "id-2",
+        "id-3",
+    ]
+    assert [e.request_id for e in journal.find(path=PathGlob.compile("/api/deployment"))] == [
+        "id-1"
+    ]
     assert [e.request_id for e in journal.find(workspace="ws2")] == ["id-2"]
     assert journal.find(method="GET", workspace="ws1") == []
 
@@ -119,5 +125,5 @@ def test_a_secret_shaped_path_is_masked_when_shown_but_still_filters() -> None:
     token = "ghp_" + "A1b2" * 9
     journal = RequestJournal(10)
     journal.record(entry(path=f"/api/deployment/{token}"))
-    [found] = journal.find(path=f"/api/deployment/{token}")
+    [found] = journal.find(path=PathGlob.compile(f"/api/deployment/{token}"))
     assert found.to_json()["path"] == "/api/deployment/<masked: github token>"

@@ -28,7 +28,6 @@ from mock_server.state.fixtures import (
     populate,
 )
 from mock_server.state.persistence import (
-    Snapshot,
     StateEncoder,
     StateFile,
     StateFileError,
@@ -36,6 +35,7 @@ from mock_server.state.persistence import (
     load_state_file,
     write_atomically,
 )
+from mock_server.state.snapshot import StateSnapshot
 from mock_server.state.store import DeploymentStore, StoredDeployment, TokenGrant
 from tests.conftest import MLFLOW_PAYLOAD, AiohttpClient, auth, seed_document
 
@@ -153,7 +153,7 @@ def test_the_state_file_round_trips_any_state(
     )
     store.add_record(StoredDeployment(workspace, record, deleted=deleted))
     encoder = StateEncoder()
-    encoded = encoder.encode(Snapshot.of(store))
+    encoded = encoder.encode(StateSnapshot.of(store))
     assert encoded == encode_state(export_document(store))  # the fast path, byte for byte
     loaded = parse_document(parse_yaml(encoded.decode("utf-8"), source="state"), source="state")
     again = DeploymentStore()
@@ -164,7 +164,7 @@ def test_the_state_file_round_trips_any_state(
     else:
         store.delete(workspace, "k-1")
     store.create(workspace, stored_payload("k-2"))
-    assert encoder.encode(Snapshot.of(store)) == encode_state(export_document(store))
+    assert encoder.encode(StateSnapshot.of(store)) == encode_state(export_document(store))
 
 
 # -- the HTTP API with a state file --------------------------------------------------------------
@@ -458,7 +458,7 @@ def test_the_cli_stops_when_the_state_file_cannot_be_written(
 
 def test_an_empty_state_encodes_like_the_full_dump() -> None:
     store = DeploymentStore()
-    assert StateEncoder().encode(Snapshot.of(store)) == encode_state(export_document(store))
+    assert StateEncoder().encode(StateSnapshot.of(store)) == encode_state(export_document(store))
 
 
 def test_the_written_file_is_a_fixture_document(tmp_path: Path) -> None:

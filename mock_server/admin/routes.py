@@ -9,55 +9,69 @@ business: `add_routes` registers every handler behind its admin-token check.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from mock_server.admin.access import AdminHandler, require_admin_token
+from mock_server.admin.query import checked_query
+from mock_server.admin.state_io import YAML_MEDIA_TYPES, state_from_body, state_text
 from mock_server.contract.errors import (
-    ApiError,
     NotFound,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from mock_server.contract.fault_rule import parse_fault_rule
-from mock_server.contract.fixture_format import FixtureDocument
+from mock_server.contract.path_glob import PathGlob
 from mock_server.contract.spec import admin_spec_text
-from mock_server.contract.strict_json import decode_json
-from mock_server.http.keys import FAULTS, JOURNAL, SETTINGS, STORE
+from mock_server.http.keys import ADMIN_JOBS, ADMIN_QUERY, FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.http.request_body import read_body_bytes, read_json
-from mock_server.http.responses import JSON_CONTENT_TYPE, json_response
+from mock_server.http.responses import (
+    JSON_CONTENT_TYPE,
+    dump_json,
+    json_bytes_response,
+    json_response,
+)
 from mock_server.http.state_file import save_state
 from mock_server.settings import ONE_MIB
 from mock_server.state.faults import TooManyRules
-from mock_server.state.fixtures import FixtureError, dump_yaml, export_document, parse_document
-from mock_server.state.state_ops import counts, knows_workspace, replace_state, reset_workspace
+from mock_server.state.journal import select_entries
+from mock_server.state.snapshot import StateSnapshot
+from mock_server.state.state_ops import (
+    Replaced,
+    built_store,
+    counts,
+    install_state,
+    install_workspace,
+    knows_workspace,
+)
+from mock_server.state.store import DeploymentStore
 
 ADMIN_PREFIX = "/_mock"
 # A whole state can be much bigger than one deployment payload.
 MAX_STATE_BYTES = 64 * ONE_MIB
-YAML_MEDIA_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
-
-
-class InvalidYaml(ApiError):
-    status = 400
-    message_code = "invalid_yaml"
-
-
-class BadAdminQuery(ApiError):
-    status = 400
-    message_code = "bad_request"
+# Beyond these sizes a job runs in a worker thread (`OffLoop`): each would hold the loop for
+# more than about 10 ms on a 2-core machine (YAML costs about 200 us a deployment to write,
+# JSON 10 us; a body about 0.3 us a byte to read and check, libyaml about 1 us).
+INLINE_YAML_DEPLOYMENTS = 50
+INLINE_JSON_DEPLOYMENTS = 1000
+INLINE_SEED_DEPLOYMENTS = 2000
+INLINE_RELEASED_DEPLOYMENTS = 5000
+INLINE_BODY_BYTES = 16 * 1024
+INLINE_ENTRIES = 200  # journal entries or fault rules rendered inline...
+INLINE_ENTRY_BODY_BYTES = 64 * 1024  # ...when their bodies hold at most this much
 
 
 def ok(message: str, **extra: Any) -> web.Response:
     return json_response({"message": message, "message_code": "ok", **extra})
 
 
-def ascii_json_response(data: Any, *, status: int = 200) -> web.Response:
-    """JSON with non-ASCII escaped: journal bodies may hold text UTF-8 cannot encode."""
-    body = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-    return web.Response(body=body, status=status, content_type=JSON_CONTENT_TYPE)
+def ascii_json_array(items: Iterable[Any]) -> bytes:
+    """A JSON array with non-ASCII escaped (journal bodies may hold text UTF-8 cannot encode),
+    encoded one item at a time so that no single step holds the interpreter for long."""
+    encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+    return ("[" + ",".join([encode(item) for item in items]) + "]").encode("ascii")
 
 
 # -- reset and state -------------------------------------------------------------------------
@@ -67,17 +81,19 @@ async def reset(request: web.Request) -> web.Response:
     """Back to the seed: everything (journal and faults cleared), or one workspace."""
     store, seed = request.config_dict[STORE], request.config_dict[SETTINGS].seed
     journal, faults = request.config_dict[JOURNAL], request.config_dict[FAULTS]
-    name = request.query.get("workspace")
+    jobs = request.config_dict[ADMIN_JOBS]
+    large = len(seed.deployments) > INLINE_SEED_DEPLOYMENTS
+    name = request[ADMIN_QUERY].get("workspace")
     if name is None:
-        undo = replace_state(store, seed)
-        await save_state(request.app, undo=undo)
+        built = await jobs.run(lambda: built_store(seed), large=large)
+        await _keep(request, install_state(store, built))
         journal.clear()
         faults.clear()
         return ok("The state is back to the seed; the journal and the faults are cleared.")
     if not knows_workspace(store, seed, name):
-        raise NotFound(f"There is no workspace {name!r} in the state or in the seed.")
-    undo = reset_workspace(store, seed, name)
-    await save_state(request.app, undo=undo)
+        raise NotFound("There is no workspace of that name in the state or in the seed.")
+    part = await jobs.run(lambda: built_store(seed, only_workspace=name), large=large)
+    await _keep(request, install_workspace(store, name, part))
     journal.clear(workspace=name)
     faults.clear(workspace=name)
     return ok(
@@ -85,59 +101,33 @@ async def reset(request: web.Request) -> web.Response:
     )
 
 
+async def _keep(request: web.Request, replaced: Replaced) -> None:
+    """Save the change (undone if it cannot be), then free what it replaced."""
+    await save_state(request.app, undo=replaced.undo)
+    large = replaced.record_count() > INLINE_RELEASED_DEPLOYMENTS
+    await request.config_dict[ADMIN_JOBS].run(replaced.release, large=large)
+
+
 def _wants_yaml(request: web.Request) -> bool:
-    chosen = request.query.get("format")
+    chosen = request[ADMIN_QUERY].get("format")
     if chosen is not None:
-        if chosen not in {"json", "yaml"}:
-            raise BadAdminQuery("format must be json or yaml.")
         return chosen == "yaml"
     accept = request.headers.get("Accept", "").lower()
     return any(media in accept for media in YAML_MEDIA_TYPES)
 
 
 async def get_state(request: web.Request) -> web.Response:
-    document = export_document(request.config_dict[STORE])
-    if _wants_yaml(request):
-        text = dump_yaml(document)
-        return web.Response(text=text, content_type="application/yaml", charset="utf-8")
-    return json_response(document)
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors' aliases: an alias bomb must not blow up validation time."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not accepted here", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def _decode_yaml(body: bytes) -> Any:
-    try:
-        return yaml.load(body.decode("utf-8"), Loader=_NoAliasLoader)
-    except UnicodeDecodeError as exc:
-        raise InvalidYaml(f"The body is not valid UTF-8 (byte {exc.start}).") from None
-    except RecursionError:
-        raise InvalidYaml("The YAML document is nested too deeply.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise InvalidYaml(f"The body is not valid YAML{where}: {problem}.") from None
-
-
-def _validated_state(data: Any) -> FixtureDocument:
-    try:
-        return parse_document(data, source="state")
-    except FixtureError as exc:
-        where = ", ".join(dict.fromkeys(problem.field for problem in exc.problems))
-        raise ValidationFailed(
-            f"The state document is invalid ({where[:300]}); nothing was changed.",
-            extra={"errors": [problem.to_json() for problem in exc.problems]},
-        ) from None
+    """The state as a fixture document, from a snapshot (a worker encodes a large one)."""
+    snapshot = StateSnapshot.of(request.config_dict[STORE])
+    as_yaml = _wants_yaml(request)
+    inline_limit = INLINE_YAML_DEPLOYMENTS if as_yaml else INLINE_JSON_DEPLOYMENTS
+    body = await request.config_dict[ADMIN_JOBS].run(
+        lambda: state_text(snapshot, as_yaml=as_yaml),
+        large=snapshot.record_count() > inline_limit,
+    )
+    if as_yaml:
+        return web.Response(body=body, content_type="application/yaml", charset="utf-8")
+    return json_bytes_response(body)
 
 
 async def put_state(request: web.Request) -> web.Response:
@@ -148,12 +138,16 @@ async def put_state(request: web.Request) -> web.Response:
             "Send the state as application/json or application/yaml (a fixture document)."
         )
     body = await read_body_bytes(request, MAX_STATE_BYTES)
-    data = decode_json(body) if media_type == JSON_CONTENT_TYPE else _decode_yaml(body)
-    document = _validated_state(data)
-    store = request.config_dict[STORE]
-    undo = replace_state(store, document)
-    await save_state(request.app, undo=undo)
-    return ok("The state was replaced.", counts=counts(store))
+    built, sizes = await request.config_dict[ADMIN_JOBS].run(
+        lambda: _built_with_counts(body, media_type), large=len(body) > INLINE_BODY_BYTES
+    )
+    await _keep(request, install_state(request.config_dict[STORE], built))
+    return ok("The state was replaced.", counts=sizes)
+
+
+def _built_with_counts(body: bytes, media_type: str) -> tuple[DeploymentStore, dict[str, int]]:
+    built = state_from_body(body, media_type)
+    return built, counts(built)
 
 
 # -- journal -------------------------------------------------------------------------------
@@ -161,23 +155,30 @@ async def put_state(request: web.Request) -> web.Response:
 
 async def list_requests(request: web.Request) -> web.Response:
     """The journal, oldest first, filtered by method, path (glob) and workspace."""
-    query, journal = request.query, request.config_dict[JOURNAL]
-    entries = journal.find(
-        method=query.get("method"), path=query.get("path"), workspace=query.get("workspace")
-    )
-    limit = query.get("limit")
-    if limit is not None:
-        if not limit.isdigit():
-            raise BadAdminQuery("limit must be a non-negative integer.")
-        entries = entries[-int(limit) :] if int(limit) else []
-    return ascii_json_response([entry.to_json(journal.masking) for entry in entries])
+    query = request[ADMIN_QUERY]
+    glob = PathGlob.compile(query["path"]) if "path" in query else None
+    limit = int(query["limit"]) if "limit" in query else None
+    journal = request.config_dict[JOURNAL]
+    entries = journal.entries()
+
+    def render() -> bytes:
+        chosen = select_entries(
+            entries, method=query.get("method"), path=glob, workspace=query.get("workspace")
+        )
+        if limit is not None:
+            chosen = chosen[len(chosen) - limit :] if limit < len(chosen) else chosen
+        return ascii_json_array(entry.to_json(journal.masking) for entry in chosen)
+
+    body_bytes = sum(len(entry.body) for entry in entries if entry.body)
+    large = len(entries) > INLINE_ENTRIES or body_bytes > INLINE_ENTRY_BODY_BYTES
+    return json_bytes_response(await request.config_dict[ADMIN_JOBS].run(render, large=large))
 
 
 async def list_violations(request: web.Request) -> web.Response:
     """The journal's entries whose request broke the contract (the client's side), oldest first."""
     journal = request.config_dict[JOURNAL]
     shown = [entry.to_json(journal.masking) for entry in journal]
-    return ascii_json_response([entry for entry in shown if entry["violations"]])
+    return json_bytes_response(ascii_json_array(entry for entry in shown if entry["violations"]))
 
 
 async def clear_requests(request: web.Request) -> web.Response:
@@ -203,7 +204,17 @@ async def add_fault(request: web.Request) -> web.Response:
 
 
 async def list_faults(request: web.Request) -> web.Response:
-    return json_response([rule.to_json() for rule in request.config_dict[FAULTS].rules()])
+    """The rules in force; their JSON is taken now, a worker encodes a large list."""
+    rules = request.config_dict[FAULTS].rules()
+    shown = [rule.to_json() for rule in rules]
+    body_bytes = sum(rule.body_size for rule in rules)
+    large = len(rules) > INLINE_ENTRIES or body_bytes > INLINE_ENTRY_BODY_BYTES
+    body = await request.config_dict[ADMIN_JOBS].run(lambda: _json_array(shown), large=large)
+    return json_bytes_response(body)
+
+
+def _json_array(items: list[Any]) -> bytes:
+    return b"[" + b",".join([dump_json(item) for item in items]) + b"]"
 
 
 async def clear_faults(request: web.Request) -> web.Response:
@@ -212,14 +223,23 @@ async def clear_faults(request: web.Request) -> web.Response:
 
 
 async def delete_fault(request: web.Request) -> web.Response:
-    rule_id = request.match_info["faultId"]
-    if not request.config_dict[FAULTS].remove(rule_id):
-        raise NotFound(f"There is no fault rule {rule_id!r} (expired or never added).")
+    if not request.config_dict[FAULTS].remove(request.match_info["faultId"]):
+        raise NotFound("There is no fault rule with this id (expired or never added).")
     return web.Response(status=204)
 
 
 async def admin_spec(request: web.Request) -> web.Response:
     return web.Response(text=admin_spec_text(), content_type="application/yaml", charset="utf-8")
+
+
+def with_checked_query(handler: AdminHandler, route_name: str) -> AdminHandler:
+    """A valid query first (`admin/query.py`): the handler reads it from `request[ADMIN_QUERY]`."""
+
+    async def check_then_handle(request: web.Request) -> web.StreamResponse:
+        request[ADMIN_QUERY] = checked_query(request, route_name)
+        return await handler(request)
+
+    return check_then_handle
 
 
 def add_routes(app: web.Application) -> None:
@@ -238,4 +258,5 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/openapi.yaml", admin_spec, "admin-openapi-yaml"),
     ]
     for method, path, handler, name in routes:
-        app.router.add_route(method, ADMIN_PREFIX + path, require_admin_token(handler), name=name)
+        checked = with_checked_query(handler, name)
+        app.router.add_route(method, ADMIN_PREFIX + path, require_admin_token(checked), name=name)

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mock_server.contract.errors import ValidationFailed
 from mock_server.contract.messages import field_problems, refusal
+from mock_server.contract.path_glob import glob_problem
 
 # No injected delay may exceed this: a forgotten `delay=600000` must not hang a test suite.
 MAX_DELAY_MS = 60_000
 NO_BODY_STATUSES = frozenset({204, 205, 304})
+# A method name as a filter takes it (fault rules, the journal's `?method=`): any case.
+METHOD_PATTERN = r"^[A-Za-z]{1,16}$"
 
 
 class FaultRuleInput(BaseModel):
@@ -27,8 +30,8 @@ class FaultRuleInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    method: str | None = Field(default=None, pattern=r"^[A-Za-z]{1,16}$")
-    path: str = Field(min_length=1, max_length=2048, pattern=r"^[/*]")
+    method: str | None = Field(default=None, pattern=METHOD_PATTERN)
+    path: str
     status: int | None = Field(default=None, ge=200, le=599)
     body: Any = None
     delay_ms: int | None = Field(default=None, ge=0, le=MAX_DELAY_MS)
@@ -36,6 +39,14 @@ class FaultRuleInput(BaseModel):
     probability: float | None = Field(default=None, ge=0, le=1)
     workspace: str | None = Field(default=None, min_length=1)
     seed: int | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _usable_glob(cls, path: str) -> str:
+        problem = glob_problem(path)
+        if problem is not None:
+            raise refusal("path_glob", f"the path glob {problem}")
+        return path
 
     @model_validator(mode="after")
     def _coherent(self) -> FaultRuleInput:

@@ -54,7 +54,7 @@ async def docs_asset(request: web.Request) -> web.FileResponse:
     name = request.match_info["name"]
     content_type = ASSETS.get(name)
     if content_type is None:
-        raise NotFound(f"Nothing is served at {request.method} {request.path}.")
+        raise NotFound("Nothing is served at this path.")
     response = web.FileResponse(STATIC_DIR / name, headers=_COMMON_HEADERS)
     response.content_type = content_type
     if content_type.startswith("text/"):

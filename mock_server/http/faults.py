@@ -20,6 +20,7 @@ from mock_server.contract.errors import ApiError
 from mock_server.contract.fault_rule import NO_BODY_STATUSES
 from mock_server.contract.spec import spec_document
 from mock_server.http.auth import REALM
+from mock_server.http.expect import AWAITS_CONTINUE, expectation
 from mock_server.http.keys import FAULTS, RAW_BODY, SETTINGS, WORKSPACE
 from mock_server.http.request_body import read_body_bytes
 from mock_server.http.request_log import is_api_traffic
@@ -106,8 +107,9 @@ def canned_response(
 
 
 async def _keep_body_for_journal(request: web.Request) -> None:
-    """Read the body a faulted request carried, so the journal shows what was sent."""
-    if RAW_BODY in request or not request.body_exists:
+    """Read the body a faulted request carried, so the journal shows what was sent (not one
+    a client holds back until a 100 Continue: it was never sent)."""
+    if RAW_BODY in request or not request.body_exists or expectation(request) == AWAITS_CONTINUE:
         return
     with contextlib.suppress(ApiError):  # too large or too slow: the journal summarises it
         await read_body_bytes(request, request.config_dict[SETTINGS].max_body_bytes)

@@ -3,11 +3,13 @@ access log and journal, in this order:
 
 1. give the request its `X-Request-Id`;
 2. answer a CORS preflight from an allowed origin (before auth: browsers send no token);
-3. refuse a header section above `max_header_bytes` (431);
+3. refuse a header section above `max_header_bytes` (431), and an `Expect` other than
+   100-continue (417, `expect.py`);
 4. run the handler (a TANGO operation runs auth, then faults, around its handler, see
    `operations.py`; other API paths, unknown ones, get their faults here); any failure
    becomes the JSON envelope;
-5. add the CORS and request-id headers, write the access line, journal API traffic.
+5. add the CORS and request-id headers (and close a connection whose client still holds
+   back a body nobody asked for), write the access line, journal API traffic.
 
 One middleware rather than one per concern: each aiohttp middleware layer costs a coroutine,
 a `partial` call and an `await` per request (a fifth of a request's CPU for five of them,
@@ -32,6 +34,7 @@ from mock_server.contract.errors import (
     PayloadTooLarge,
 )
 from mock_server.http.cors import CorsPolicy, decorate, preflight_answer
+from mock_server.http.expect import UNMET, ExpectationFailed, close_if_body_held_back, expectation
 from mock_server.http.faults import PREFER, with_faults
 from mock_server.http.limits import header_section_size
 from mock_server.http.operations import OPERATIONS
@@ -48,11 +51,11 @@ def from_http_exception(request: web.Request, exc: web.HTTPException) -> ApiErro
     """aiohttp's own 404/405/413... as domain errors, keeping headers such as `Allow`."""
     headers = {name: value for name, value in exc.headers.items() if name.lower() == "allow"}
     if exc.status == 404:
-        return NotFound(f"Nothing is served at {request.method} {request.path}.")
+        return NotFound("Nothing is served at this path.")
     if exc.status == 405:
         allowed = headers.get("Allow", "")
         return MethodNotAllowed(
-            f"{request.method} is not allowed on {request.path}; allowed: {allowed or 'none'}.",
+            f"{request.method} is not allowed on this path; allowed: {allowed or 'none'}.",
             headers=headers,
         )
     if exc.status == 413:
@@ -88,6 +91,7 @@ def request_middleware(
     @web.middleware
     async def every_request(request: web.Request, handler: Handler) -> web.StreamResponse:
         request_id = choose_request_id(request.headers.get(REQUEST_ID_HEADER))
+        expected = expectation(request)
         started, wall_start = time.perf_counter(), time.time()
         allow = preflight = None
         if cors is not None:
@@ -100,6 +104,8 @@ def request_middleware(
                 raise HeaderTooLarge(
                     f"The request line and headers are larger than {header_limit} bytes."
                 )
+            elif expected == UNMET:
+                raise ExpectationFailed()
             elif (active_rules or PREFER in request.headers) and not _is_operation(request):
                 response = await with_faults(request, handler)  # unknown paths, wrong methods
             else:
@@ -120,6 +126,8 @@ def request_middleware(
             if cors is not None:
                 decorate(response, cors, allow)
             response.headers[REQUEST_ID_HEADER] = request_id
+            if expected:
+                close_if_body_held_back(request, response)
         finish_exchange(request, journal, response.status, request_id, started, wall_start)
         return response
 

@@ -15,6 +15,8 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from mock_server.contract.errors import NotFound
+from mock_server.contract.models import DEPLOYMENT_KEY_PATTERN
 from mock_server.contract.validation import validate_payload
 from mock_server.http.auth import bearer_workspace
 from mock_server.http.faults import PREFER, with_faults
@@ -28,6 +30,7 @@ from mock_server.state.store import DeploymentStore
 COLLECTION_PATH = "/api/deployment"
 ITEM_PATH = "/api/deployment/{deploymentKey}"
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")  # RFC 3986 unreserved characters
+_DEPLOYMENT_KEY = re.compile(DEPLOYMENT_KEY_PATTERN)
 OPERATIONS = {
     "createDeployment": ("POST", COLLECTION_PATH),
     "listDeployments": ("GET", COLLECTION_PATH),
@@ -53,11 +56,11 @@ def operation_handlers(app: web.Application) -> dict[str, Handler]:
         return json_bytes_response(store.list_json(request[WORKSPACE].name))
 
     async def get_deployment(request: web.Request) -> web.Response:
-        record = store.get(request[WORKSPACE].name, request.match_info["deploymentKey"])
+        record = store.get(request[WORKSPACE].name, _key_in_path(request))
         return json_array_response([record.api_json()])
 
     async def delete_deployment(request: web.Request) -> web.Response:
-        record = store.delete(request[WORKSPACE].name, request.match_info["deploymentKey"])
+        record = store.delete(request[WORKSPACE].name, _key_in_path(request))
         await save_state(app, undo=lambda: store.undelete(record))
         return web.Response(status=204)
 
@@ -80,6 +83,15 @@ def with_auth_and_faults(handler: Handler, *, store: DeploymentStore, faults: Fa
         return await handler(request)
 
     return operation
+
+
+def _key_in_path(request: web.Request) -> str:
+    """The path's key; one that no deployment can have is a 404 that does not quote it back
+    (a path segment can hold up to the header limit of anything)."""
+    key = request.match_info["deploymentKey"]
+    if _DEPLOYMENT_KEY.fullmatch(key) is None:
+        raise NotFound("No deployment with this key exists in this workspace.")
+    return key
 
 
 def add_routes(app: web.Application) -> None:

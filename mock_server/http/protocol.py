@@ -45,6 +45,7 @@ from mock_server.contract.errors import (
     InternalError,
     TooManyConnections,
 )
+from mock_server.http.expect import hiding_expectations
 from mock_server.http.keys import SETTINGS
 from mock_server.http.limits import handler_options
 from mock_server.http.responses import error_response
@@ -175,7 +176,7 @@ class MockServer(web.Server):
         self.event_loop = asyncio.get_running_loop()
         super().__init__(
             self.serve_request,
-            request_factory=app_server.request_factory,
+            request_factory=hiding_expectations(app_server.request_factory),  # expect.py
             handler_cancellation=app_server.handler_cancellation,
             loop=self.event_loop,
             **self.connection_options,

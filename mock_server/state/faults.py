@@ -6,16 +6,20 @@ rules, `FaultBook.take` returns at once, so an idle fault book costs nothing per
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 from mock_server.contract.fault_rule import MAX_DELAY_MS, FaultRuleInput
+from mock_server.contract.path_glob import MAX_GLOB_LENGTH, PathGlob
 
 # Every API request scans the rules: a runaway test adding rules must not slow it unboundedly.
 MAX_FAULT_RULES = 1000
+# Nor may a long path: a rule never applies to a longer one (TANGO paths stay under 150), so
+# a request costs at most 1000 rules x 16 searches of 1,024 characters (about 10 ms).
+MAX_FAULTED_PATH = MAX_GLOB_LENGTH
 
 
 @dataclass(slots=True)
@@ -23,12 +27,13 @@ class FaultRule:
     """A stored rule; `times_left` None means it never expires."""
 
     id: str
-    path: str
+    path: PathGlob  # compiled once, when the rule is added
     method: str | None = None
     workspace: str | None = None
     status: int | None = None
     body: Any = None
     has_body: bool = False
+    body_size: int = 0  # bytes of the body's JSON: what listing the rule costs
     delay_ms: int | None = None
     times_left: int | None = None
     probability: float | None = None
@@ -40,7 +45,7 @@ class FaultRule:
         return (
             (self.method is None or self.method == method)
             and (self.workspace is None or self.workspace == workspace)
-            and fnmatchcase(path, self.path)
+            and self.path.matches(path)
         )
 
     def fires(self) -> bool:
@@ -52,7 +57,7 @@ class FaultRule:
         data: dict[str, Any] = {
             "id": self.id,
             "method": self.method,
-            "path": self.path,
+            "path": self.path.text,
             "workspace": self.workspace,
             "status": self.status,
             "delay_ms": self.delay_ms,
@@ -85,12 +90,13 @@ class FaultBook:
             raise TooManyRules(f"at most {self.max_rules} fault rules can be active at once")
         rule = FaultRule(
             id=f"fault-{self._next_id}",
-            path=spec.path,
+            path=PathGlob.compile(spec.path),
             method=spec.method.upper() if spec.method else None,
             workspace=spec.workspace,
             status=spec.status,
             body=spec.body,
             has_body="body" in spec.model_fields_set,
+            body_size=len(json.dumps(spec.body)) if "body" in spec.model_fields_set else 0,
             delay_ms=spec.delay_ms,
             times_left=spec.times,
             probability=spec.probability,
@@ -119,7 +125,7 @@ class FaultBook:
 
     def take(self, method: str, path: str, workspace: str | None) -> FaultRule | None:
         """The rule that applies to this request, if any; counts the hit and expires N-shots."""
-        if not self.active:
+        if not self.active or len(path) > MAX_FAULTED_PATH:
             return None
         for rule in self.active:
             if rule.matches(method, path, workspace) and rule.fires():

@@ -12,11 +12,11 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
 from yarl import URL
 
+from mock_server.contract.path_glob import PathGlob
 from mock_server.contract.traffic import Headers, client_violations, operation_of
 from mock_server.masking import DEFAULT_POLICY, MaskingPolicy, mask_json, mask_query, mask_text
 
@@ -132,13 +132,24 @@ class JournalEntry(NamedTuple):
             "violations": self.violations(),
         }
 
-    def matches(self, *, method: str | None, path: str | None, workspace: str | None) -> bool:
+    def matches(self, *, method: str | None, path: PathGlob | None, workspace: str | None) -> bool:
         """Filter of `GET /_mock/requests`: method (any case), path glob, exact workspace."""
         if method is not None and self.method != method.upper():
             return False
-        if path is not None and not fnmatchcase(self.path, path):
+        if path is not None and not path.matches(self.path):
             return False
         return workspace is None or self.workspace == workspace
+
+
+def select_entries(
+    entries: list[JournalEntry],
+    *,
+    method: str | None = None,
+    path: PathGlob | None = None,
+    workspace: str | None = None,
+) -> list[JournalEntry]:
+    """The entries that pass every given filter, in their order."""
+    return [e for e in entries if e.matches(method=method, path=path, workspace=workspace)]
 
 
 RawEntry = tuple[float, str, URL, Mapping[str, str], int, float, str, str | None, bytes | None]
@@ -165,17 +176,20 @@ class RequestJournal:
     def __iter__(self) -> Iterator[JournalEntry]:
         return map(JournalEntry._make, self._entries)
 
+    def entries(self) -> list[JournalEntry]:
+        """Every entry as of now, oldest first: a copy that a worker thread may read while
+        new requests are recorded."""
+        return list(self)
+
     def find(
         self,
         *,
         method: str | None = None,
-        path: str | None = None,
+        path: PathGlob | None = None,
         workspace: str | None = None,
     ) -> list[JournalEntry]:
         """Matching entries, oldest first."""
-        return [
-            entry for entry in self if entry.matches(method=method, path=path, workspace=workspace)
-        ]
+        return select_entries(self.entries(), method=method, path=path, workspace=workspace)
 
     def clear(self, *, workspace: str | None = None) -> None:
         """Forget every entry, or only those of one workspace."""

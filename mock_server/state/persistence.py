@@ -19,7 +19,6 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from mock_server.state.fixtures import (
     load_fixture_file,
     with_extra_tokens,
 )
+from mock_server.state.snapshot import StateSnapshot, deployment_yaml, state_yaml
 from mock_server.state.store import DeploymentStore, StoredDeployment
 
 logger = logging.getLogger("mock_server.state.persistence")
@@ -54,20 +54,6 @@ def encode_state(document: dict[str, Any]) -> bytes:
     return (HEADER + dump_yaml(document)).encode("utf-8")
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """The state at one instant, taken on the event loop; encoded later in a worker thread."""
-
-    workspaces_and_tokens: dict[str, Any]
-    deployments: list[tuple[StoredDeployment, bool]]  # records are immutable but `deleted`
-
-    @classmethod
-    def of(cls, store: DeploymentStore) -> Snapshot:
-        document = export_document(store)
-        del document["deployments"]
-        return cls(document, [(record, record.deleted) for record in store.all_records()])
-
-
 class StateEncoder:
     """`encode_state`'s exact bytes, re-encoding only the deployments changed since last time.
 
@@ -78,21 +64,22 @@ class StateEncoder:
     def __init__(self) -> None:
         self._texts: dict[tuple[str, str], tuple[StoredDeployment, bool, str]] = {}
 
-    def encode(self, snapshot: Snapshot) -> bytes:
-        parts = [HEADER, dump_yaml(snapshot.workspaces_and_tokens)]
-        parts.append("deployments:\n" if snapshot.deployments else "deployments: []\n")
+    def encode(self, snapshot: StateSnapshot) -> bytes:
         texts: dict[tuple[str, str], tuple[StoredDeployment, bool, str]] = {}
-        for record, deleted in snapshot.deployments:
+
+        def text_of(record: StoredDeployment, deleted: bool) -> str:
             key = (record.workspace, record.deployment_key)
             known = self._texts.get(key)
             if known is not None and known[0] is record and known[1] == deleted:
                 text = known[2]
             else:
-                text = dump_yaml([{**record.to_api(), "deleted": deleted}])
+                text = deployment_yaml(record, deleted)
             texts[key] = (record, deleted, text)
-            parts.append(text)
+            return text
+
+        encoded = (HEADER + state_yaml(snapshot, text_of)).encode("utf-8")
         self._texts = texts
-        return "".join(parts).encode("utf-8")
+        return encoded
 
 
 def temp_file_pattern(path: Path) -> str:
@@ -207,7 +194,7 @@ class StateFile:
         self._tasks: set[asyncio.Task[None]] = set()
         self._encoder = StateEncoder()  # used by one write at a time (under the lock)
 
-    def _write(self, snapshot: Snapshot) -> None:
+    def _write(self, snapshot: StateSnapshot) -> None:
         writer = self._writer or write_atomically
         writer(self.path, self._encoder.encode(snapshot))
 
@@ -237,7 +224,7 @@ class StateFile:
                     f"failed ({self._last_failure}); nothing was changed."
                 )
             covered = self._made
-            snapshot = Snapshot.of(store)
+            snapshot = StateSnapshot.of(store)
             try:
                 await asyncio.to_thread(self._write, snapshot)
             except Exception as exc:

@@ -1,56 +1,100 @@
-"""Whole-state changes of the admin API (reset, replace), each returning how to undo it.
+"""Whole-state changes of the admin API (reset, replace): each says how to undo it.
 
-Plain Python on the store, no HTTP. The store object itself is kept (changed in place), so
-everything holding a reference to it keeps seeing the current state.
+Plain Python on the store, no HTTP. A change is made in steps so that a large one never holds
+the event loop: `built_store` makes the new content in a store nobody else sees (in any
+thread, since nothing else touches it); `install_state` / `install_workspace` put it in place
+on the loop by swapping map entries, whatever the number of deployments; and once the change
+is kept (saved, if there is a state file), `Replaced.release` frees what it replaced a
+deployment at a time, in a worker thread (freeing 40,000 deployments at once holds the
+interpreter for over 100 ms). The store object itself is kept (changed in place), so
+everything holding it sees the current state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.state.fixtures import populate
-from mock_server.state.store import DeploymentStore
-
-Undo = Callable[[], None]
+from mock_server.state.store import DeploymentStore, TokenGrant, Workspace
 
 
-def _snapshot(store: DeploymentStore) -> Undo:
-    """Undo by putting back the current workspace and token maps (their objects stay intact)."""
-    workspaces, tokens = dict(store.workspaces), dict(store.tokens)
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """The workspace and token maps as they were before a change: to put back, or to free."""
 
-    def undo() -> None:
-        store.workspaces.clear()
-        store.workspaces.update(workspaces)
-        store.tokens.clear()
-        store.tokens.update(tokens)
+    store: DeploymentStore
+    workspaces: dict[str, Workspace]
+    tokens: dict[str, TokenGrant]
 
-    return undo
+    @classmethod
+    def of(cls, store: DeploymentStore) -> Replaced:
+        return cls(store, dict(store.workspaces), dict(store.tokens))
+
+    def undo(self) -> None:
+        """Put the maps back (their objects are intact until `release`)."""
+        self.store.workspaces.clear()
+        self.store.workspaces.update(self.workspaces)
+        self.store.tokens.clear()
+        self.store.tokens.update(self.tokens)
+
+    def record_count(self) -> int:
+        """Deployments that `release` may have to free."""
+        return sum(len(space.live) + len(space.retired) for space in self.workspaces.values())
+
+    def release(self) -> None:
+        """Free the replaced workspaces a deployment at a time; never one still served.
+
+        Only after the change is kept for good: `undo` is impossible afterwards. Requests in
+        flight may still hold a replaced workspace, but only read its name.
+        """
+        served = self.store.workspaces
+        while self.workspaces:
+            name, space = self.workspaces.popitem()
+            if served.get(name) is space:
+                continue
+            for records in (space.live, space.retired):
+                while records:
+                    records.popitem()
+        self.tokens.clear()
 
 
-def replace_state(store: DeploymentStore, document: FixtureDocument) -> Undo:
-    """Make the store hold exactly the (already validated) document."""
-    undo = _snapshot(store)
-    store.clear()
-    populate(store, document)
-    return undo
+def built_store(document: FixtureDocument, *, only_workspace: str | None = None) -> DeploymentStore:
+    """A new store holding the (already validated) document, or only one workspace's part."""
+    store = DeploymentStore()
+    populate(store, document, only_workspace=only_workspace)
+    return store
 
 
-def reset_workspace(store: DeploymentStore, seed: FixtureDocument, name: str) -> Undo:
-    """Put one workspace (deployments, retired keys, tokens) back as the seed has it.
+def install_state(store: DeploymentStore, built: DeploymentStore) -> Replaced:
+    """Make `store` hold exactly what `built` holds (which must not be used afterwards)."""
+    replaced = Replaced.of(store)
+    store.workspaces.clear()
+    store.workspaces.update(built.workspaces)
+    store.tokens.clear()
+    store.tokens.update(built.tokens)
+    return replaced
 
-    A workspace the seed lacks is removed. Other workspaces are untouched, except that a seed
-    token of this workspace is given back to it if the state had moved it elsewhere.
+
+def install_workspace(store: DeploymentStore, name: str, part: DeploymentStore) -> Replaced:
+    """Put workspace `name` back as `part` (`built_store(seed, only_workspace=name)`) has it.
+
+    A workspace the part lacks is removed. Other workspaces are untouched, except that a token
+    of this workspace is given back to it if the state had moved it elsewhere. The workspace
+    keeps its place in the order of workspaces.
     """
-    undo = _snapshot(store)
+    replaced = Replaced.of(store)
     order = list(store.workspaces)
     store.drop_workspace(name)
-    populate(store, seed, only_workspace=name)
+    space = part.workspaces.get(name)
+    if space is not None:
+        store.workspaces[name] = space
+    store.tokens.update(part.tokens)
     if name in order and name in store.workspaces:
         reordered = {key: store.workspaces[key] for key in order if key in store.workspaces}
         store.workspaces.clear()
         store.workspaces.update(reordered)
-    return undo
+    return replaced
 
 
 def knows_workspace(store: DeploymentStore, seed: FixtureDocument, name: str) -> bool:
