@@ -109,7 +109,7 @@ def request_middleware(
                 if cors is not None:
                     decorate(exc, cors, allow)
                 exc.headers[REQUEST_ID_HEADER] = request_id
-                finish_exchange(request, journal, exc.status, request_id, started, wall_start)
+                finish_exchange(request, journal, exc, request_id, started, wall_start)
                 raise
             response = _answer_failure(request, exc)
         except ConnectionError:
@@ -120,7 +120,7 @@ def request_middleware(
             if cors is not None:
                 decorate(response, cors, allow)
             response.headers[REQUEST_ID_HEADER] = request_id
-        finish_exchange(request, journal, response.status, request_id, started, wall_start)
+        finish_exchange(request, journal, response, request_id, started, wall_start)
         return response
 
     return every_request
