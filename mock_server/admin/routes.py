@@ -1,9 +1,10 @@
-"""The admin API's handlers under /_mock: reset, state, request journal and faults (see
-mock_admin.yaml).
+"""The admin API's handlers under /_mock: reset, state, request journal, faults and the live
+event stream (see mock_admin.yaml).
 
-Thin handlers over the store, `RequestJournal` and `FaultBook`. Not part of the TANGO
-contract, so its calls are neither journaled nor faulted. Who may call them is `access.py`'s
-business: `add_routes` registers every handler behind its admin-token check.
+Thin handlers over the store, `RequestJournal` and `FaultBook`; each change is also published
+to the event hub. Not part of the TANGO contract, so its calls are neither journaled nor
+faulted. Who may call them is `access.py`'s business: `add_routes` registers every handler
+behind its admin-token check.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import yaml
 from aiohttp import web
 
 from mock_server.admin.access import AdminHandler, require_admin_token
+from mock_server.admin.events import stream_events
 from mock_server.contract.errors import (
     ApiError,
     NotFound,
@@ -25,13 +27,14 @@ from mock_server.contract.fault_rule import parse_fault_rule
 from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.contract.spec import admin_spec_text
 from mock_server.contract.strict_json import decode_json
-from mock_server.http.keys import FAULTS, JOURNAL, SETTINGS, STORE
+from mock_server.http.keys import EVENTS, FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.http.request_body import read_body_bytes, read_json
 from mock_server.http.responses import JSON_CONTENT_TYPE, json_response
 from mock_server.http.state_file import save_state
 from mock_server.settings import ONE_MIB
 from mock_server.state.faults import TooManyRules
 from mock_server.state.fixtures import FixtureError, dump_yaml, export_document, parse_document
+from mock_server.state.overview import fault_view, snapshot
 from mock_server.state.state_ops import counts, knows_workspace, replace_state, reset_workspace
 
 ADMIN_PREFIX = "/_mock"
@@ -60,6 +63,12 @@ def ascii_json_response(data: Any, *, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type=JSON_CONTENT_TYPE)
 
 
+def _snapshot(request: web.Request) -> dict[str, Any]:
+    """What a dashboard shows now (its `state_reset` and `state_replaced` events carry it)."""
+    config = request.config_dict
+    return snapshot(config[STORE], config[JOURNAL], config[FAULTS])
+
+
 # -- reset and state -------------------------------------------------------------------------
 
 
@@ -67,12 +76,14 @@ async def reset(request: web.Request) -> web.Response:
     """Back to the seed: everything (journal and faults cleared), or one workspace."""
     store, seed = request.config_dict[STORE], request.config_dict[SETTINGS].seed
     journal, faults = request.config_dict[JOURNAL], request.config_dict[FAULTS]
+    events = request.config_dict[EVENTS]
     name = request.query.get("workspace")
     if name is None:
         undo = replace_state(store, seed)
         await save_state(request.app, undo=undo)
         journal.clear()
         faults.clear()
+        events.publish("state_reset", lambda: {"workspace": None, "snapshot": _snapshot(request)})
         return ok("The state is back to the seed; the journal and the faults are cleared.")
     if not knows_workspace(store, seed, name):
         raise NotFound(f"There is no workspace {name!r} in the state or in the seed.")
@@ -80,6 +91,7 @@ async def reset(request: web.Request) -> web.Response:
     await save_state(request.app, undo=undo)
     journal.clear(workspace=name)
     faults.clear(workspace=name)
+    events.publish("state_reset", lambda: {"workspace": name, "snapshot": _snapshot(request)})
     return ok(
         f"Workspace {name!r} is back to the seed; its journal entries and faults are cleared."
     )
@@ -153,6 +165,7 @@ async def put_state(request: web.Request) -> web.Response:
     store = request.config_dict[STORE]
     undo = replace_state(store, document)
     await save_state(request.app, undo=undo)
+    request.config_dict[EVENTS].publish("state_replaced", lambda: {"snapshot": _snapshot(request)})
     return ok("The state was replaced.", counts=counts(store))
 
 
@@ -182,6 +195,7 @@ async def list_violations(request: web.Request) -> web.Response:
 
 async def clear_requests(request: web.Request) -> web.Response:
     request.config_dict[JOURNAL].clear()
+    request.config_dict[EVENTS].publish("journal_cleared", dict)
     return web.Response(status=204)
 
 
@@ -198,6 +212,8 @@ async def add_fault(request: web.Request) -> web.Response:
             f"The fault rule was not added: {exc}; delete some first.",
             extra={"errors": [{"field": "", "message": str(exc)}]},
         ) from None
+    masking = request.config_dict[JOURNAL].masking
+    request.config_dict[EVENTS].publish("fault_added", lambda: {"rule": fault_view(rule, masking)})
     location = f"{ADMIN_PREFIX}/faults/{rule.id}"
     return json_response(rule.to_json(), status=201, headers={"Location": location})
 
@@ -208,6 +224,7 @@ async def list_faults(request: web.Request) -> web.Response:
 
 async def clear_faults(request: web.Request) -> web.Response:
     request.config_dict[FAULTS].clear()
+    request.config_dict[EVENTS].publish("faults_cleared", dict)
     return web.Response(status=204)
 
 
@@ -215,6 +232,7 @@ async def delete_fault(request: web.Request) -> web.Response:
     rule_id = request.match_info["faultId"]
     if not request.config_dict[FAULTS].remove(rule_id):
         raise NotFound(f"There is no fault rule {rule_id!r} (expired or never added).")
+    request.config_dict[EVENTS].publish("fault_removed", lambda: {"id": rule_id})
     return web.Response(status=204)
 
 
@@ -236,6 +254,7 @@ def add_routes(app: web.Application) -> None:
         ("DELETE", "/faults", clear_faults, "admin-clear-faults"),
         ("DELETE", "/faults/{faultId}", delete_fault, "admin-delete-fault"),
         ("GET", "/openapi.yaml", admin_spec, "admin-openapi-yaml"),
+        ("GET", "/events", stream_events, "admin-events"),
     ]
     for method, path, handler, name in routes:
         app.router.add_route(method, ADMIN_PREFIX + path, require_admin_token(handler), name=name)

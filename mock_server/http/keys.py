@@ -8,6 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from mock_server.settings import MockSettings
+    from mock_server.state.events import EventHub
     from mock_server.state.faults import FaultBook
     from mock_server.state.journal import RequestJournal
     from mock_server.state.persistence import StateFile
@@ -18,6 +19,7 @@ STORE: web.AppKey[DeploymentStore] = web.AppKey("store")
 STATE_FILE: web.AppKey[StateFile] = web.AppKey("state_file")
 JOURNAL: web.AppKey[RequestJournal] = web.AppKey("journal")
 FAULTS: web.AppKey[FaultBook] = web.AppKey("faults")
+EVENTS: web.AppKey[EventHub] = web.AppKey("events")
 
 # Per-request value: the bearer token's workspace, set for TANGO operations (`operations.py`).
 WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")

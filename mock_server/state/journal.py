@@ -2,7 +2,7 @@
 
 Plain Python, no HTTP (the request middleware feeds it). Recording costs O(1): an entry
 keeps references to what aiohttp parsed anyway, and decoding, masking and formatting happen
-only when someone reads the journal (`GET /_mock/requests`): a
+only when someone reads the journal (`GET /_mock/requests`, the dashboard's live feed): a
 busy server pays next to nothing for an unread journal.
 """
 
@@ -178,6 +178,23 @@ class RequestJournal:
         # Changed in place only, so `record` (the deque's own C-level append) stays bound to it.
         self._entries: deque[RawEntry] = deque(maxlen=size)
         self.record: Callable[[RawEntry], None] = self._entries.append
+
+    def watch(self, listener: Callable[[RawEntry], None] | None) -> None:
+        """Call `listener` with every entry recorded from now on; None stops it.
+
+        Unwatched, `record` is the deque's own append again: a journal nobody watches costs
+        what it cost before anyone did.
+        """
+        append = self._entries.append
+        if listener is None:
+            self.record = append
+            return
+
+        def record_and_tell(entry: RawEntry) -> None:
+            append(entry)
+            listener(entry)
+
+        self.record = record_and_tell
 
     def __len__(self) -> int:
         return len(self._entries)
