@@ -1,10 +1,10 @@
-"""The admin API's handlers under /_mock: reset, state, request journal, faults and the live
-event stream (see mock_admin.yaml).
+"""The admin API's handlers under /_mock: reset, state, request journal and faults (see
+mock_admin.yaml), and the dashboard's page and event stream.
 
 Thin handlers over the store, `RequestJournal` and `FaultBook`; each change is also published
-to the event hub. Not part of the TANGO contract, so its calls are neither journaled nor
-faulted. Who may call them is `access.py`'s business: `add_routes` registers every handler
-behind its admin-token check.
+to the dashboard's event hub. Not part of the TANGO contract, so its calls are neither
+journaled nor faulted. Who may call them is `access.py`'s business: `add_routes` registers
+every handler behind its admin-token check, except the dashboard's static files.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from mock_server.admin import dashboard
 from mock_server.admin.access import AdminHandler, require_admin_token
 from mock_server.admin.events import stream_events
 from mock_server.contract.errors import (
@@ -38,6 +39,7 @@ from mock_server.state.overview import fault_view, snapshot
 from mock_server.state.state_ops import counts, knows_workspace, replace_state, reset_workspace
 
 ADMIN_PREFIX = "/_mock"
+DASHBOARD_PATH = f"{ADMIN_PREFIX}/ui"
 # A whole state can be much bigger than one deployment payload.
 MAX_STATE_BYTES = 64 * ONE_MIB
 YAML_MEDIA_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
@@ -258,3 +260,4 @@ def add_routes(app: web.Application) -> None:
     ]
     for method, path, handler, name in routes:
         app.router.add_route(method, ADMIN_PREFIX + path, require_admin_token(handler), name=name)
+    dashboard.add_routes(app, DASHBOARD_PATH)
