@@ -240,6 +240,26 @@ def test_a_fault_added_from_the_page_makes_the_next_api_call_fail(
 
 
 @pytest.mark.slow  # headless Chromium
+def test_a_request_that_breaks_the_contract_shows_its_violations(
+    browser: DevToolsSession, server: BackgroundServer
+) -> None:
+    open_dashboard(browser, server)
+    bad = {**NEW_DEPLOYMENT, "workspace": "other-workspace"}
+    answer = requests.post(f"{server.url}/api/deployment", json=bad, headers=DEMO_AUTH, timeout=5)
+    assert answer.status_code == 422
+    browser.wait_for("!!document.querySelector('#journal-rows tr.entry .flag')")
+    assert browser.evaluate("document.querySelector('#journal-rows .flag').textContent") == (
+        "⚠ 1 violation"
+    )
+    browser.evaluate("document.querySelector('#journal-rows tr.entry').click()")
+    shown = browser.wait_for("document.querySelector('#journal-rows .violations')?.innerText")
+    assert "client.no-workspace-field" in shown
+    assert "validation_error" in browser.evaluate(
+        "document.querySelector('#journal-rows tr.detail').innerText"
+    )
+
+
+@pytest.mark.slow  # headless Chromium
 def test_an_invalid_rule_shows_its_errors_beside_the_form(
     browser: DevToolsSession, server: BackgroundServer
 ) -> None:
