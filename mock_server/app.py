@@ -10,14 +10,20 @@ from mock_server.http import home as home_page
 from mock_server.http import operations as deployments
 from mock_server.http import spec_routes, state_file
 from mock_server.http.cors import cors_policy
-from mock_server.http.keys import ADMIN_JOBS, BODY_JOBS, FAULTS, JOURNAL, SETTINGS, STORE
+from mock_server.http.keys import ADMIN_JOBS, BODY_JOBS, EVENTS, FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.http.limits import handler_options
 from mock_server.http.middleware import request_middleware
 from mock_server.http.offload import OffLoop
 from mock_server.settings import MockSettings
+from mock_server.state.events import EventHub
 from mock_server.state.faults import FaultBook
 from mock_server.state.fixtures import build_store
 from mock_server.state.journal import RequestJournal
+
+
+async def _close_event_streams(app: web.Application) -> None:
+    """Open dashboards would hold the shutdown for its whole grace period: end them first."""
+    app[EVENTS].close()
 
 
 def create_app(settings: MockSettings | None = None) -> web.Application:
@@ -38,6 +44,8 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     app[JOURNAL] = journal
     app[FAULTS] = faults
     app[ADMIN_JOBS], app[BODY_JOBS] = OffLoop(), OffLoop()
+    app[EVENTS] = EventHub(journal)
+    app.on_shutdown.append(_close_event_streams)
     start = settings.seed if settings.initial_state is None else settings.initial_state
     app[STORE] = build_store(
         start, max_deployments_per_workspace=settings.max_deployments_per_workspace

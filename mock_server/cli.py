@@ -17,6 +17,7 @@ from mock_server.admin.access import (
     AdminDecision,
     decide_admin,
 )
+from mock_server.admin.routes import DASHBOARD_PATH
 from mock_server.app import create_app
 from mock_server.contract.fixture_format import (
     TOKEN_RULE,
@@ -211,6 +212,8 @@ def format_banner(url: str, store: DeploymentStore, *, admin: AdminDecision | No
     if admin is not None:
         state = f"{url}/_mock ({admin.reason})" if admin.enabled else admin.reason
         lines.append(f"  admin API: {state}")
+        if admin.enabled:
+            lines.append(f"  dashboard: {url}{DASHBOARD_PATH}")
     lines.append("  workspaces:")
     first_token: str | None = None
     tokens_of: dict[str, list[str]] = {}  # one pass: seeds may hold thousands of workspaces

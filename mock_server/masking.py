@@ -420,6 +420,16 @@ def mask_query(
     return result
 
 
+TOKEN_SHOWN_CHARS = 3
+"""A bearer token on a page keeps this many first characters: enough to tell tokens apart."""
+
+
+def mask_token(token: str) -> str:
+    """A bearer token as a page shows it: its first characters, then `***` (never more than
+    half of it, so a short token is not shown whole)."""
+    return token[: min(TOKEN_SHOWN_CHARS, len(token) // 2)] + MASK
+
+
 def mask_headers(
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     policy: MaskingPolicy = DEFAULT_POLICY,

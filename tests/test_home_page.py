@@ -19,6 +19,7 @@ EXPECTED_LINKS = {
     "docs": "/docs",
     "openapi_yaml": "/openapi.yaml",
     "openapi_json": "/openapi.json",
+    "dashboard": "/_mock/ui",
     "admin": "/_mock/openapi.yaml",
 }
 

@@ -61,6 +61,37 @@ async def test_failed_and_unknown_requests_are_journaled_too_newest_last(
     assert entries[2]["body"] == "<8 bytes of application/octet-stream, not read>"
 
 
+async def test_an_entry_names_the_message_code_its_client_got(
+    client: TestClient[Any, Any],
+) -> None:
+    """What an error answered, without its body: a success or a body-less answer has none."""
+    await client.post("/api/deployment", json=MLFLOW_PAYLOAD, headers=auth())
+    await client.post("/api/deployment", json=MLFLOW_PAYLOAD, headers=auth())  # 409
+    await client.get("/api/deployment/nope", headers=auth())
+    await client.get("/api/deployment", headers=auth("unknown-token"))
+    await client.post(
+        "/_mock/faults",
+        json={
+            "path": "/api/deployment",
+            "status": 418,
+            "body": {"message_code": "sk-" + "x" * 20},
+            "times": 1,
+        },
+    )
+    await client.get("/api/deployment", headers=auth())
+    await client.post("/_mock/faults", json={"path": "/api/deployment", "status": 500, "body": []})
+    await client.get("/api/deployment", headers=auth())
+    codes = [(e["status"], e["message_code"]) for e in await journal(client)]
+    assert codes == [
+        (201, None),
+        (409, "conflict"),
+        (404, "not_found"),
+        (401, "unauthorized"),
+        (418, "<masked: api key>"),  # an injected body is masked like any other value
+        (500, None),  # not an envelope
+    ]
+
+
 async def test_admin_and_spec_calls_are_not_journaled(client: TestClient[Any, Any]) -> None:
     await client.get("/openapi.yaml")
     await client.get("/_mock/faults")

@@ -90,7 +90,8 @@ def test_the_state_layer_imports_no_aiohttp() -> None:
     """The model layer is plain Python: usable without the web server."""
     script = (
         "import sys, mock_server.state.store, mock_server.state.fixtures, "
-        "mock_server.state.persistence, mock_server.state.journal, mock_server.state.faults; "
+        "mock_server.state.persistence, mock_server.state.journal, mock_server.state.faults, "
+        "mock_server.state.events, mock_server.state.overview; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'mock_server.http')"
         " or m.startswith(('mock_server.http', 'mock_server.admin'))))"
     )

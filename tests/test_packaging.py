@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from mock_server.admin.dashboard import ASSETS as DASHBOARD_FILES
+
 # Builds the wheel with pip, then starts the installed package.
 pytestmark = pytest.mark.slow
 
@@ -75,6 +77,8 @@ def test_wheel_carries_the_contract_and_the_demo_fixture(wheel: Path) -> None:
             assert packaged in names, sorted(names)
             assert archive.read(packaged) == source.read_bytes(), packaged
         assert "mock_server/py.typed" in names
+        for name in ("index.html", *DASHBOARD_FILES):  # the dashboard works from a wheel
+            assert f"mock_server/static/ui/{name}" in names, name
         entry_points = archive.read(
             next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         ).decode()

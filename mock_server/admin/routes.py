@@ -1,9 +1,10 @@
 """The admin API's handlers under /_mock: reset, state, request journal and faults (see
-mock_admin.yaml).
+mock_admin.yaml), and the dashboard's page and event stream.
 
-Thin handlers over the store, `RequestJournal` and `FaultBook`. Not part of the TANGO
-contract, so its calls are neither journaled nor faulted. Who may call them is `access.py`'s
-business: `add_routes` registers every handler behind its admin-token check.
+Thin handlers over the store, `RequestJournal` and `FaultBook`; each change is also published
+to the dashboard's event hub. Not part of the TANGO contract, so its calls are neither
+journaled nor faulted. Who may call them is `access.py`'s business: `add_routes` registers
+every handler behind its admin-token check, except the dashboard's static files.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from mock_server.admin import dashboard
 from mock_server.admin.access import AdminHandler, require_admin_token
+from mock_server.admin.events import stream_events
 from mock_server.admin.query import checked_query
 from mock_server.admin.state_io import YAML_MEDIA_TYPES, state_from_body, state_text
 from mock_server.contract.errors import (
@@ -25,7 +28,7 @@ from mock_server.contract.errors import (
 from mock_server.contract.fault_rule import parse_fault_rule
 from mock_server.contract.path_glob import PathGlob
 from mock_server.contract.spec import admin_spec_text
-from mock_server.http.keys import ADMIN_JOBS, ADMIN_QUERY, FAULTS, JOURNAL, SETTINGS, STORE
+from mock_server.http.keys import ADMIN_JOBS, ADMIN_QUERY, EVENTS, FAULTS, JOURNAL, SETTINGS, STORE
 from mock_server.http.request_body import read_body_bytes, read_json
 from mock_server.http.responses import (
     JSON_CONTENT_TYPE,
@@ -37,6 +40,7 @@ from mock_server.http.state_file import save_state
 from mock_server.settings import ONE_MIB
 from mock_server.state.faults import TooManyRules
 from mock_server.state.journal import select_entries
+from mock_server.state.overview import fault_view, snapshot
 from mock_server.state.snapshot import StateSnapshot
 from mock_server.state.state_ops import (
     Replaced,
@@ -49,6 +53,7 @@ from mock_server.state.state_ops import (
 from mock_server.state.store import DeploymentStore
 
 ADMIN_PREFIX = "/_mock"
+DASHBOARD_PATH = f"{ADMIN_PREFIX}/ui"
 # A whole state can be much bigger than one deployment payload.
 MAX_STATE_BYTES = 64 * ONE_MIB
 # Beyond these sizes a job runs in a worker thread (`OffLoop`): each would hold the loop for
@@ -74,6 +79,12 @@ def ascii_json_array(items: Iterable[Any]) -> bytes:
     return ("[" + ",".join([encode(item) for item in items]) + "]").encode("ascii")
 
 
+def _snapshot(request: web.Request) -> dict[str, Any]:
+    """What a dashboard shows now (its `state_reset` and `state_replaced` events carry it)."""
+    config = request.config_dict
+    return snapshot(config[STORE], config[JOURNAL], config[FAULTS])
+
+
 # -- reset and state -------------------------------------------------------------------------
 
 
@@ -84,11 +95,13 @@ async def reset(request: web.Request) -> web.Response:
     jobs = request.config_dict[ADMIN_JOBS]
     large = len(seed.deployments) > INLINE_SEED_DEPLOYMENTS
     name = request[ADMIN_QUERY].get("workspace")
+    events = request.config_dict[EVENTS]
     if name is None:
         built = await jobs.run(lambda: built_store(seed), large=large)
         await _keep(request, install_state(store, built))
         journal.clear()
         faults.clear()
+        events.publish("state_reset", lambda: {"workspace": None, "snapshot": _snapshot(request)})
         return ok("The state is back to the seed; the journal and the faults are cleared.")
     if not knows_workspace(store, seed, name):
         raise NotFound("There is no workspace of that name in the state or in the seed.")
@@ -96,6 +109,7 @@ async def reset(request: web.Request) -> web.Response:
     await _keep(request, install_workspace(store, name, part))
     journal.clear(workspace=name)
     faults.clear(workspace=name)
+    events.publish("state_reset", lambda: {"workspace": name, "snapshot": _snapshot(request)})
     return ok(
         f"Workspace {name!r} is back to the seed; its journal entries and faults are cleared."
     )
@@ -142,6 +156,7 @@ async def put_state(request: web.Request) -> web.Response:
         lambda: _built_with_counts(body, media_type), large=len(body) > INLINE_BODY_BYTES
     )
     await _keep(request, install_state(request.config_dict[STORE], built))
+    request.config_dict[EVENTS].publish("state_replaced", lambda: {"snapshot": _snapshot(request)})
     return ok("The state was replaced.", counts=sizes)
 
 
@@ -183,6 +198,7 @@ async def list_violations(request: web.Request) -> web.Response:
 
 async def clear_requests(request: web.Request) -> web.Response:
     request.config_dict[JOURNAL].clear()
+    request.config_dict[EVENTS].publish("journal_cleared", dict)
     return web.Response(status=204)
 
 
@@ -199,6 +215,8 @@ async def add_fault(request: web.Request) -> web.Response:
             f"The fault rule was not added: {exc}; delete some first.",
             extra={"errors": [{"field": "", "message": str(exc)}]},
         ) from None
+    masking = request.config_dict[JOURNAL].masking
+    request.config_dict[EVENTS].publish("fault_added", lambda: {"rule": fault_view(rule, masking)})
     location = f"{ADMIN_PREFIX}/faults/{rule.id}"
     return json_response(rule.to_json(), status=201, headers={"Location": location})
 
@@ -219,12 +237,15 @@ def _json_array(items: list[Any]) -> bytes:
 
 async def clear_faults(request: web.Request) -> web.Response:
     request.config_dict[FAULTS].clear()
+    request.config_dict[EVENTS].publish("faults_cleared", dict)
     return web.Response(status=204)
 
 
 async def delete_fault(request: web.Request) -> web.Response:
-    if not request.config_dict[FAULTS].remove(request.match_info["faultId"]):
+    rule_id = request.match_info["faultId"]
+    if not request.config_dict[FAULTS].remove(rule_id):
         raise NotFound("There is no fault rule with this id (expired or never added).")
+    request.config_dict[EVENTS].publish("fault_removed", lambda: {"id": rule_id})
     return web.Response(status=204)
 
 
@@ -256,7 +277,9 @@ def add_routes(app: web.Application) -> None:
         ("DELETE", "/faults", clear_faults, "admin-clear-faults"),
         ("DELETE", "/faults/{faultId}", delete_fault, "admin-delete-fault"),
         ("GET", "/openapi.yaml", admin_spec, "admin-openapi-yaml"),
+        ("GET", "/events", stream_events, "admin-events"),
     ]
     for method, path, handler, name in routes:
         checked = with_checked_query(handler, name)
         app.router.add_route(method, ADMIN_PREFIX + path, require_admin_token(checked), name=name)
+    dashboard.add_routes(app, DASHBOARD_PATH)

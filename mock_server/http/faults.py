@@ -21,11 +21,12 @@ from mock_server.contract.fault_rule import NO_BODY_STATUSES
 from mock_server.contract.spec import spec_document
 from mock_server.http.auth import REALM
 from mock_server.http.expect import AWAITS_CONTINUE, expectation
-from mock_server.http.keys import FAULTS, RAW_BODY, SETTINGS, WORKSPACE
+from mock_server.http.keys import EVENTS, FAULTS, JOURNAL, RAW_BODY, SETTINGS, WORKSPACE
 from mock_server.http.request_body import read_body_bytes
 from mock_server.http.request_log import is_api_traffic
 from mock_server.http.responses import json_response
 from mock_server.state.faults import NO_PREFERENCE, InvalidPreference, parse_prefer
+from mock_server.state.overview import fault_view
 
 FAULT_HEADER = "X-Mock-Fault"
 PREFER = "Prefer"
@@ -142,6 +143,8 @@ def injection_for(request: web.Request) -> Injection | None:
     )
     if rule is None:
         return None
+    masking = request.app[JOURNAL].masking  # a hit changes the rule's hits and times left
+    request.app[EVENTS].publish("fault_hit", lambda: {"rule": fault_view(rule, masking)})
     return Injection(
         rule.id, status=rule.status, delay_ms=rule.delay_ms, body=rule.body, has_body=rule.has_body
     )

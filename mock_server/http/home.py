@@ -19,6 +19,7 @@ from mock_server.http.responses import dump_json, json_bytes_response
 HOME_PATH = "/"
 API_PATH = "/api/deployment"
 ADMIN_SPEC_PATH = "/_mock/openapi.yaml"
+DASHBOARD_PATH = "/_mock/ui"
 _MAX_ACCEPT_RANGES = 32  # more ranges than any browser sends; the rest are ignored
 
 # (key in the JSON answer, path, what a reader finds there)
@@ -27,10 +28,13 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("openapi_yaml", "/openapi.yaml", "the contract, as YAML"),
     ("openapi_json", "/openapi.json", "the contract, as JSON"),
 )
-ADMIN_PAGE = (
-    "admin",
-    ADMIN_SPEC_PATH,
-    "the admin API under /_mock (reset, state, request journal, faults), its spec",
+ADMIN_PAGES = (
+    ("dashboard", DASHBOARD_PATH, "a live view of the workspaces, the requests and the faults"),
+    (
+        "admin",
+        ADMIN_SPEC_PATH,
+        "the admin API under /_mock (reset, state, request journal, faults), its spec",
+    ),
 )
 SUMMARY = (
     "tango-mock: a mock of the TANGO Deployment API. The API is under /api/deployment and "
@@ -83,8 +87,8 @@ def prefers_html(accept: str | None) -> bool:
 
 
 def home_links(*, admin_enabled: bool) -> tuple[tuple[str, str, str], ...]:
-    """The pages `GET /` points at; the admin API only when this mock serves it."""
-    return (*PAGES, ADMIN_PAGE) if admin_enabled else PAGES
+    """The pages `GET /` points at; the admin API's only when this mock serves it."""
+    return (*PAGES, *ADMIN_PAGES) if admin_enabled else PAGES
 
 
 def home_json(links: tuple[tuple[str, str, str], ...]) -> bytes:

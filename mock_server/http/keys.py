@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from mock_server.http.offload import OffLoop
     from mock_server.settings import MockSettings
+    from mock_server.state.events import EventHub
     from mock_server.state.faults import FaultBook
     from mock_server.state.journal import RequestJournal
     from mock_server.state.persistence import StateFile
@@ -23,6 +24,7 @@ FAULTS: web.AppKey[FaultBook] = web.AppKey("faults")
 # decoding, each one at a time, so that a long admin job never delays a create.
 ADMIN_JOBS: web.AppKey[OffLoop] = web.AppKey("admin_jobs")
 BODY_JOBS: web.AppKey[OffLoop] = web.AppKey("body_jobs")
+EVENTS: web.AppKey[EventHub] = web.AppKey("events")
 
 # Per-request value: the bearer token's workspace, set for TANGO operations (`operations.py`).
 WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")

@@ -115,7 +115,7 @@ def request_middleware(
                 if cors is not None:
                     decorate(exc, cors, allow)
                 exc.headers[REQUEST_ID_HEADER] = request_id
-                finish_exchange(request, journal, exc.status, request_id, started, wall_start)
+                finish_exchange(request, journal, exc, request_id, started, wall_start)
                 raise
             response = _answer_failure(request, exc)
         except ConnectionError:
@@ -128,7 +128,7 @@ def request_middleware(
             response.headers[REQUEST_ID_HEADER] = request_id
             if expected:
                 close_if_body_held_back(request, response)
-        finish_exchange(request, journal, response.status, request_id, started, wall_start)
+        finish_exchange(request, journal, response, request_id, started, wall_start)
         return response
 
     return every_request

@@ -20,11 +20,13 @@ from mock_server.contract.models import DEPLOYMENT_KEY_PATTERN
 from mock_server.contract.validation import validate_payload
 from mock_server.http.auth import bearer_workspace
 from mock_server.http.faults import PREFER, with_faults
-from mock_server.http.keys import FAULTS, SETTINGS, STORE, WORKSPACE
+from mock_server.http.keys import EVENTS, FAULTS, JOURNAL, SETTINGS, STORE, WORKSPACE
 from mock_server.http.request_body import read_json
 from mock_server.http.responses import json_array_response, json_bytes_response
 from mock_server.http.state_file import save_state
+from mock_server.masking import mask_text
 from mock_server.state.faults import FaultBook
+from mock_server.state.overview import deployment_view
 from mock_server.state.store import DeploymentStore
 
 COLLECTION_PATH = "/api/deployment"
@@ -40,14 +42,23 @@ OPERATIONS = {
 
 
 def operation_handlers(app: web.Application) -> dict[str, Handler]:
-    """The four handlers, bound to this app's store and settings (no lookups per request)."""
+    """The four handlers, bound to this app's store and settings (no lookups per request).
+
+    A create or delete that was kept (and saved) is published to the dashboard's event
+    hub, which builds the event only when a page is open.
+    """
     store, max_body_bytes = app[STORE], app[SETTINGS].max_body_bytes
+    publish, masking = app[EVENTS].publish, app[JOURNAL].masking
 
     async def create_deployment(request: web.Request) -> web.Response:
         payload = validate_payload(await read_json(request, limit=max_body_bytes))
         workspace = request[WORKSPACE].name
         record = store.create(workspace, payload)
         await save_state(app, undo=lambda: store.discard(workspace, record.deployment_key))
+        publish(
+            "deployment_created",
+            lambda: {"workspace": workspace, "deployment": deployment_view(record, masking)},
+        )
         key = record.deployment_key  # a valid key holds only URL-safe characters: quote() is rare
         location = f"{COLLECTION_PATH}/{key if _URL_SAFE.fullmatch(key) else quote(key, safe='')}"
         return json_array_response([record.api_json()], status=201, headers={"Location": location})
@@ -62,6 +73,13 @@ def operation_handlers(app: web.Application) -> dict[str, Handler]:
     async def delete_deployment(request: web.Request) -> web.Response:
         record = store.delete(request[WORKSPACE].name, _key_in_path(request))
         await save_state(app, undo=lambda: store.undelete(record))
+        publish(
+            "deployment_deleted",
+            lambda: {
+                "workspace": record.workspace,
+                "deployment_key": mask_text(record.deployment_key, masking),
+            },
+        )
         return web.Response(status=204)
 
     return {

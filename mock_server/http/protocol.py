@@ -212,6 +212,18 @@ class MockServer(web.Server):
         return response
 
 
+class _AppRunner(web.AppRunner):
+    """aiohttp's `AppRunner` whose shutdown hooks run once: `MockRunner` runs them before
+    the connections' grace period, and `cleanup` would run them again."""
+
+    _shut_down = False
+
+    async def shutdown(self) -> None:
+        if not self._shut_down:
+            self._shut_down = True
+            await super().shutdown()
+
+
 class MockRunner:
     """Serve a mock app through `MockServer`, with aiohttp's public runners.
 
@@ -227,7 +239,7 @@ class MockRunner:
         self.app = app
         self.shutdown_timeout = shutdown_timeout
         self.options = options  # RequestHandler keywords, e.g. access_log=None
-        self._app_runner = web.AppRunner(app, **options)
+        self._app_runner = _AppRunner(app, **options)
         self._serving: web.ServerRunner | None = None
 
     async def setup(self) -> None:
@@ -253,8 +265,13 @@ class MockRunner:
         return self._serving.addresses if self._serving is not None else []
 
     async def cleanup(self) -> None:
-        """Stop listening, let requests in flight finish, then run the app's clean-up hooks."""
+        """Stop listening, run the app's shutdown hooks (they end long-lived answers such as
+        event streams), let requests in flight finish, then run its clean-up hooks: the order
+        of aiohttp's own `AppRunner`."""
         if self._serving is not None:
+            for site in list(self._serving.sites):
+                await site.stop()
+            await self._app_runner.shutdown()
             await self._serving.cleanup()
             self._serving = None
         await self._app_runner.cleanup()

@@ -16,7 +16,7 @@ import time
 from aiohttp import web
 
 from mock_server.http.keys import RAW_BODY, WORKSPACE
-from mock_server.state.journal import RequestJournal
+from mock_server.state.journal import ANSWER_KEPT_BYTES, RequestJournal
 
 access_logger = logging.getLogger("mock_server.access")
 
@@ -74,15 +74,22 @@ def _body_read(request: web.Request) -> bytes | None:
         return None
 
 
+def _error_answer(response: web.StreamResponse) -> bytes | None:
+    """An error answer's body (its envelope, for the journal's message_code), when small."""
+    body = response.body if isinstance(response, web.Response) else None
+    return body if isinstance(body, bytes) and len(body) <= ANSWER_KEPT_BYTES else None
+
+
 def finish_exchange(
     request: web.Request,
     journal: RequestJournal,
-    status: int,
+    response: web.StreamResponse,
     request_id: str,
     started: float,
     wall_start: float,
 ) -> None:
     """The access line (method, path without query, status; never headers) and the journal."""
+    status = response.status
     duration_ms = (time.perf_counter() - started) * 1000
     # Request.get() is a Python-level Mapping method that raises and catches KeyError when
     # the key is missing: reading the keys directly is cheaper on the common paths.
@@ -113,5 +120,6 @@ def finish_exchange(
                 request_id,
                 workspace_name,
                 _body_read(request) if request.body_exists else None,
+                _error_answer(response) if status >= 400 else None,
             )
         )

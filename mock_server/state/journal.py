@@ -1,9 +1,9 @@
 """The request journal: what clients sent and what they got, bounded, with secrets masked.
 
-Plain Python, no HTTP (the edge middleware feeds it). Recording costs O(1): an entry keeps
-references to what aiohttp parsed anyway, and decoding, masking and formatting happen only
-when someone reads the journal (`GET /_mock/requests`): a busy server pays next to nothing
-for an unread journal.
+Plain Python, no HTTP (the request middleware feeds it). Recording costs O(1): an entry
+keeps references to what aiohttp parsed anyway, and decoding, masking and formatting happen
+only when someone reads the journal (`GET /_mock/requests`, the dashboard's live feed): a
+busy server pays next to nothing for an unread journal.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ DEFAULT_JOURNAL_SIZE = 1000
 JOURNAL_BODY_LIMIT = 64 * 1024
 # Deeper bodies are summarised: showing them would recurse past Python's limits.
 MAX_SHOWN_DEPTH = 64
+# An error answer's body is kept (a reference) for its message_code when at most this large.
+ANSWER_KEPT_BYTES = 16 * 1024
 
 
 def nested_deeper_than(value: Any, limit: int) -> bool:
@@ -67,6 +69,20 @@ def describe_body(
     return mask_json(data, masking)
 
 
+def answer_message_code(
+    answer: bytes | None, masking: MaskingPolicy = DEFAULT_POLICY
+) -> str | None:
+    """The `message_code` of an error envelope the client got; None for anything else."""
+    if not answer:
+        return None
+    try:
+        data = json.loads(answer)
+    except (ValueError, RecursionError):
+        return None
+    code = data.get("message_code") if isinstance(data, dict) else None
+    return mask_text(code, masking) if isinstance(code, str) else None
+
+
 class JournalEntry(NamedTuple):
     """One request as received and answered: references to what aiohttp already parsed.
 
@@ -84,6 +100,7 @@ class JournalEntry(NamedTuple):
     request_id: str
     workspace: str | None
     body: bytes | None
+    answer: bytes | None = None  # the body of an error answer (4xx/5xx), when small
 
     @property
     def path(self) -> str:
@@ -130,6 +147,7 @@ class JournalEntry(NamedTuple):
                 masking=masking,
             ),
             "violations": self.violations(),
+            "message_code": answer_message_code(self.answer, masking),
         }
 
     def matches(self, *, method: str | None, path: PathGlob | None, workspace: str | None) -> bool:
@@ -152,7 +170,9 @@ def select_entries(
     return [e for e in entries if e.matches(method=method, path=path, workspace=workspace)]
 
 
-RawEntry = tuple[float, str, URL, Mapping[str, str], int, float, str, str | None, bytes | None]
+RawEntry = tuple[
+    float, str, URL, Mapping[str, str], int, float, str, str | None, bytes | None, bytes | None
+]
 """A `JournalEntry`'s fields as a plain tuple: what the request path records (no Python call)."""
 
 
@@ -169,6 +189,23 @@ class RequestJournal:
         # Changed in place only, so `record` (the deque's own C-level append) stays bound to it.
         self._entries: deque[RawEntry] = deque(maxlen=size)
         self.record: Callable[[RawEntry], None] = self._entries.append
+
+    def watch(self, listener: Callable[[RawEntry], None] | None) -> None:
+        """Call `listener` with every entry recorded from now on; None stops it.
+
+        Unwatched, `record` is the deque's own append again: a journal nobody watches costs
+        what it cost before anyone did.
+        """
+        append = self._entries.append
+        if listener is None:
+            self.record = append
+            return
+
+        def record_and_tell(entry: RawEntry) -> None:
+            append(entry)
+            listener(entry)
+
+        self.record = record_and_tell
 
     def __len__(self) -> int:
         return len(self._entries)
