@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mock_server.contract.errors import NotFound
-from mock_server.http.docs import STATIC_DIR, file_response
+from mock_server.http.docs import STATIC_DIR, allowed_file_response, file_response
 
 UI_DIR = STATIC_DIR / "ui"
 
@@ -41,11 +40,7 @@ async def dashboard_page(request: web.Request) -> web.FileResponse:
 
 
 async def dashboard_asset(request: web.Request) -> web.FileResponse:
-    name = request.match_info["name"]
-    content_type = ASSETS.get(name)
-    if content_type is None:
-        raise NotFound("Nothing is served at this path.")
-    return file_response(UI_DIR / name, content_type)
+    return allowed_file_response(UI_DIR, ASSETS, request.match_info["name"])
 
 
 def add_routes(app: web.Application, path: str) -> None:

@@ -62,12 +62,19 @@ async def docs_page(request: web.Request) -> web.FileResponse:
     )
 
 
-async def docs_asset(request: web.Request) -> web.FileResponse:
-    name = request.match_info["name"]
-    content_type = ASSETS.get(name)
+def allowed_file_response(
+    directory: Path, allowed: Mapping[str, str], name: str
+) -> web.FileResponse:
+    """`name` from `directory` if the allow-list `allowed` (name -> media type) holds it: no
+    directory listing, no traversal; anything else is the 404 envelope."""
+    content_type = allowed.get(name)
     if content_type is None:
         raise NotFound("Nothing is served at this path.")
-    return file_response(STATIC_DIR / name, content_type)
+    return file_response(directory / name, content_type)
+
+
+async def docs_asset(request: web.Request) -> web.FileResponse:
+    return allowed_file_response(STATIC_DIR, ASSETS, request.match_info["name"])
 
 
 def add_routes(app: web.Application) -> None:
