@@ -27,7 +27,10 @@ async def _close_event_streams(app: web.Application) -> None:
 
 
 def create_app(settings: MockSettings | None = None) -> web.Application:
-    """A fresh, independent mock seeded from `settings.seed` (two apps never share state)."""
+    """A fresh, independent mock seeded from `settings.seed` (two apps never share state).
+
+    Raises `FixtureError` when the starting state is larger than `settings.max_state_bytes`.
+    """
     settings = settings or MockSettings()
     journal = RequestJournal(settings.journal_size, masking=settings.masking)
     faults = FaultBook()
@@ -48,7 +51,10 @@ def create_app(settings: MockSettings | None = None) -> web.Application:
     app.on_shutdown.append(_close_event_streams)
     start = settings.seed if settings.initial_state is None else settings.initial_state
     app[STORE] = build_store(
-        start, max_deployments_per_workspace=settings.max_deployments_per_workspace
+        start,
+        source="the seed" if settings.initial_state is None else "the state file",
+        max_deployments_per_workspace=settings.max_deployments_per_workspace,
+        max_state_bytes=settings.max_state_bytes,
     )
     state_file.setup(app)
     deployments.add_routes(app)

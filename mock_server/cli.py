@@ -294,6 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StateFileError as exc:
         print(f"tango-mock: unusable state file:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
+    except FixtureError as exc:  # the starting state is over --max-state-bytes
+        print(f"tango-mock: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
     # What exists now (modules, seed, store) lives as long as the process: frozen out of the
     # garbage collector's sight, it no longer makes full collections (latency spikes) slower

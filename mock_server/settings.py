@@ -8,7 +8,7 @@ from pathlib import Path
 from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.masking import MaskingPolicy
 from mock_server.state.journal import DEFAULT_JOURNAL_SIZE
-from mock_server.state.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+from mock_server.state.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE, DEFAULT_MAX_STATE_BYTES
 
 ONE_MIB = 1024 * 1024
 
@@ -20,6 +20,9 @@ class MockSettings:
     seed: FixtureDocument = field(default_factory=FixtureDocument)
     max_body_bytes: int = ONE_MIB
     max_deployments_per_workspace: int = DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+    # Bytes all stored deployments may take (`StoredDeployment.size`): creates beyond get 403
+    # quota_exceeded, state imports 413 payload_too_large, a larger seed stops the start.
+    max_state_bytes: int = DEFAULT_MAX_STATE_BYTES
     # Process protection (RELIABILITY.md): the request line plus headers, in bytes (431 over it);
     # seconds a client has for its headers, then for its body (408), and idle keep-alive;
     # open connections at once (503 beyond).

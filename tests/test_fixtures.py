@@ -589,10 +589,13 @@ def test_repeated_texts_are_kept_once() -> None:
         assert second.registry_connector_init[name] is value
 
 
-def test_stored_records_share_the_seed_deployment() -> None:
-    seed = parse_document(document(), source=SOURCE)
-    store = build_store(seed)
-    build_store(seed)  # a second store (a reset) shares the same, unchanged deployments
+def test_stored_records_answer_the_seed_deployment_as_canonical_json() -> None:
+    store = build_store(parse_document(document(), source=SOURCE))
     live = store.get("ws", "dep-1")
-    assert live.to_api()["server_proxy_init"] is seed.deployments[0].server_proxy_init
+    sent = {key: value for key, value in deployment("dep-1").items() if key != "deleted"}
+    assert live.to_api() == sent
+    assert list(live.to_api())[:2] == ["deployment_key", "workspace"]
+    assert live.api_json() == json.dumps(
+        live.to_api(), ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
     assert store.workspaces["ws"].retired["dep-2"].deleted

@@ -12,6 +12,7 @@ from mock_server.contract.errors import Conflict, NotFound, QuotaExceeded
 from mock_server.contract.models import DeploymentPayload
 from mock_server.state.store import (
     LISTING_CACHE_MAX_BYTES,
+    RECORD_OVERHEAD_BYTES,
     DeploymentStore,
     StoredDeployment,
     TokenGrant,
@@ -259,10 +260,58 @@ def test_a_large_list_answer_is_rebuilt_rather_than_kept(store: DeploymentStore)
     assert store.workspaces["ws1"].listing is None
 
 
-def test_created_deployments_share_one_copy_of_each_class_path(store: DeploymentStore) -> None:
-    """Each body is decoded on its own, and deployments repeat their (long) class paths."""
-    first = store.create("ws1", payload("a"))
-    second = store.create("ws1", DeploymentPayload(**json.loads(json.dumps(payload_dict("b")))))
-    one, two = first.to_api(), second.to_api()
-    assert one["registry_connector_class"] is two["registry_connector_class"]
-    assert one["server_proxy_class"] is two["server_proxy_class"]
+def test_a_record_keeps_the_api_json_bytes_and_nothing_of_the_parsed_tree() -> None:
+    """A body of 340,000 empty objects parses into ~25 MB of dicts; the record keeps its JSON."""
+    tree: dict[str, Any] = {f"k{i}": {} for i in range(1000)}
+    record = StoredDeployment("ws1", payload("a", server_proxy_init=tree))
+    assert not hasattr(record, "__dict__")
+    held = [getattr(record, name) for name in StoredDeployment.__slots__]
+    assert not any(isinstance(value, dict | DeploymentPayload) for value in held)
+    assert record.to_api()["server_proxy_init"] == tree
+    assert record.size == len(record.api_json()) + RECORD_OVERHEAD_BYTES
+
+
+def test_the_byte_budget_refuses_the_create_that_would_exceed_it() -> None:
+    probe = StoredDeployment("ws1", payload("a"))  # every key has one character: same size
+    store = DeploymentStore(max_state_bytes=3 * probe.size)
+    for key in "abc":
+        store.create("ws1", payload(key))
+    assert store.state_bytes == 3 * probe.size == store.max_state_bytes  # exactly full is fine
+    with pytest.raises(QuotaExceeded) as refused:
+        store.create("ws2", payload("d"))
+    assert "--max-state-bytes" in refused.value.message
+    assert "ws2" not in store.workspaces or not store.workspaces["ws2"].live
+    store.delete("ws1", "a")  # a deleted deployment keeps its bytes: its key stays taken
+    with pytest.raises(QuotaExceeded):
+        store.create("ws1", payload("d"))
+    store.drop_workspace("ws1")
+    assert store.state_bytes == 0
+    store.create("ws2", payload("d"))
+
+
+def test_state_bytes_follow_every_change_of_the_records() -> None:
+    store = DeploymentStore()
+    small, large = payload("s"), payload("l", registry_connector_init={"x": "y" * 5000})
+    store.create("ws1", small)
+    store.create("ws2", large)
+    expected = StoredDeployment("ws1", small).size + StoredDeployment("ws2", large).size
+    assert store.state_bytes == expected
+    deleted = store.delete("ws2", "l")
+    assert store.state_bytes == expected
+    store.undelete(deleted)
+    store.add_record(StoredDeployment("ws2", large))  # replaces the record of the same key
+    assert store.state_bytes == expected
+    store.discard("ws2", "l")
+    assert store.state_bytes == StoredDeployment("ws1", small).size
+    assert store.workspaces["ws2"].stored_bytes == 0
+    store.replace_content({}, {})
+    assert store.state_bytes == 0
+
+
+def test_over_budget_names_the_sizes_for_seeds_and_imports() -> None:
+    store = DeploymentStore(max_state_bytes=10)
+    assert store.over_budget(10**9) is None
+    store.add_record(StoredDeployment("ws1", payload("a")))  # seeds are checked as a whole
+    problem = store.over_budget()
+    assert problem is not None
+    assert str(store.state_bytes) in problem and "10" in problem

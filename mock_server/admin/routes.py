@@ -45,6 +45,7 @@ from mock_server.state.snapshot import StateSnapshot
 from mock_server.state.state_ops import (
     Replaced,
     built_store,
+    check_import_fits,
     counts,
     install_state,
     install_workspace,
@@ -155,7 +156,9 @@ async def put_state(request: web.Request) -> web.Response:
     built, sizes = await request.config_dict[ADMIN_JOBS].run(
         lambda: _built_with_counts(body, media_type), large=len(body) > INLINE_BODY_BYTES
     )
-    await _keep(request, install_state(request.config_dict[STORE], built))
+    store = request.config_dict[STORE]
+    check_import_fits(store, built)
+    await _keep(request, install_state(store, built))
     request.config_dict[EVENTS].publish("state_replaced", lambda: {"snapshot": _snapshot(request)})
     return ok("The state was replaced.", counts=sizes)
 

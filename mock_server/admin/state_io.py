@@ -17,7 +17,7 @@ from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.contract.strict_json import decode_json
 from mock_server.http.responses import JSON_CONTENT_TYPE, dump_json
 from mock_server.state.fixtures import FixtureError, parse_document
-from mock_server.state.snapshot import StateSnapshot, state_yaml
+from mock_server.state.snapshot import StateSnapshot, deployment_entry_json, state_yaml
 from mock_server.state.state_ops import built_store
 from mock_server.state.store import DeploymentStore
 
@@ -35,7 +35,7 @@ class InvalidYaml(ApiError):
 def state_json(snapshot: StateSnapshot) -> bytes:
     """`dump_json(export_document(store))`'s bytes, encoded one deployment at a time."""
     head = dump_json(snapshot.header())  # b'{"workspaces":[...],"tokens":[...]}'
-    items = b",".join([dump_json(entry) for entry in snapshot.entries()])
+    items = b",".join([deployment_entry_json(*pair) for pair in snapshot.records()])
     return head[:-1] + b',"deployments":[' + items + b"]}"
 
 

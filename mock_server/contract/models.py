@@ -1,14 +1,15 @@
 """The deployment's shape, declared once: what a client sends and what the API answers.
 
 openapi.yaml is the contract; tests/test_models_match_spec.py keeps these equal to it. The
-store keeps each validated payload as it is, and a seed keeps each fixture deployment
-(`fixture_format.FixtureDeployment`, this shape plus `deleted`), so everything else derives
-the fields from here (`PAYLOAD_FIELDS`).
+store keeps each validated payload as its API JSON (`state.store.StoredDeployment`), and a
+seed keeps each fixture deployment (`fixture_format.FixtureDeployment`, this shape plus
+`deleted`), so everything else derives the fields from here (`PAYLOAD_FIELDS`).
 
-They are pydantic dataclasses with slots rather than `BaseModel`s: one is kept per stored
-deployment, and without a `__dict__` and a set of the fields given, an instance takes under
-100 bytes instead of about 1 KB. Strictness is set per field (`Strict...`): a strict
-dataclass would accept only instances of itself, not the dict of a request body.
+They are pydantic dataclasses with slots rather than `BaseModel`s: a seed keeps one per
+deployment for as long as the mock runs, and without a `__dict__` and a set of the fields
+given, an instance takes under 100 bytes instead of about 1 KB. Strictness is set per field
+(`Strict...`): a strict dataclass would accept only instances of itself, not the dict of a
+request body.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from pydantic.dataclasses import dataclass
 DEPLOYMENT_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 PYTHON_CLASS_PATH_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
 
-# Texts that deployments repeat (class paths, workspace names, URLs in the init objects) are
-# kept once: a parser makes a copy per deployment, about 80 bytes each. Interned strings are
-# freed like any other once nothing uses them.
+# Texts that a seed's deployments repeat (class paths, workspace names) are kept once: a
+# parser makes a copy per deployment, about 80 bytes each. Interned strings are freed like
+# any other once nothing uses them.
 _SHARED_TEXT_MAX_LENGTH = 200  # longer texts rarely repeat: interning them would be wasted
 
 

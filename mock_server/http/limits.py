@@ -14,7 +14,11 @@ from typing import Any
 from aiohttp import web
 
 from mock_server.settings import MockSettings
-from mock_server.state.store import DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+from mock_server.state.store import (
+    DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE,
+    DEFAULT_MAX_STATE_BYTES,
+    RECORD_OVERHEAD_BYTES,
+)
 
 # aiohttp waits this long (at most) for the rest of a body the app did not read, before it
 # closes the connection; so an abandoned slow upload is dropped after the client timeout too.
@@ -70,6 +74,15 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
         f"quota_exceeded (default: {DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE})",
     )
     group.add_argument(
+        "--max-state-bytes",
+        type=_positive_int,
+        default=DEFAULT_MAX_STATE_BYTES,
+        metavar="BYTES",
+        help="bytes all stored deployments (live and deleted) may take, each its JSON plus "
+        f"{RECORD_OVERHEAD_BYTES}; a create beyond answers 403 quota_exceeded, a state import "
+        f"413 payload_too_large (default: {DEFAULT_MAX_STATE_BYTES})",
+    )
+    group.add_argument(
         "--max-header-bytes",
         type=_positive_int,
         default=defaults.max_header_bytes,
@@ -99,6 +112,7 @@ def limit_settings(args: argparse.Namespace) -> dict[str, Any]:
     """`MockSettings` keyword arguments from the options of `add_limit_options`."""
     return {
         "max_deployments_per_workspace": args.max_deployments_per_workspace,
+        "max_state_bytes": args.max_state_bytes,
         "max_header_bytes": args.max_header_bytes,
         "client_timeout": args.client_timeout,
         "max_connections": args.max_connections,

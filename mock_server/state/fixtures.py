@@ -198,15 +198,19 @@ def populate(
             store.add_token(TokenGrant(grant.token, grant.workspace, grant.expires_at))
     for deployment in document.deployments:
         if wanted(deployment.workspace):
-            # The seed's deployment is the record's payload, shared and never copied: neither
-            # is ever changed, and a copy would cost a few hundred bytes per deployment.
             record = StoredDeployment(deployment.workspace, deployment, deleted=deployment.deleted)
             store.add_record(record)
 
 
-def build_store(document: FixtureDocument, **options: Any) -> DeploymentStore:
+def build_store(
+    document: FixtureDocument, *, source: str = "the seed", **options: Any
+) -> DeploymentStore:
+    """A store holding the document; `FixtureError` if it is over the store's byte budget."""
     store = DeploymentStore(**options)
     populate(store, document)
+    problem = store.over_budget()
+    if problem is not None:
+        raise FixtureError(f"{source}: {problem}.")
     return store
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mock_server.contract.errors import PayloadTooLarge
 from mock_server.contract.fixture_format import FixtureDocument
 from mock_server.state.fixtures import populate
 from mock_server.state.store import DeploymentStore, TokenGrant, Workspace
@@ -33,10 +34,7 @@ class Replaced:
 
     def undo(self) -> None:
         """Put the maps back (their objects are intact until `release`)."""
-        self.store.workspaces.clear()
-        self.store.workspaces.update(self.workspaces)
-        self.store.tokens.clear()
-        self.store.tokens.update(self.tokens)
+        self.store.replace_content(self.workspaces, self.tokens)
 
     def record_count(self) -> int:
         """Deployments that `release` may have to free."""
@@ -66,13 +64,17 @@ def built_store(document: FixtureDocument, *, only_workspace: str | None = None)
     return store
 
 
+def check_import_fits(store: DeploymentStore, built: DeploymentStore) -> None:
+    """A state sent to replace the store's must fit its byte budget (413 otherwise)."""
+    problem = built.over_budget(store.max_state_bytes)
+    if problem is not None:
+        raise PayloadTooLarge(f"The state sent is too large: {problem}; nothing was changed.")
+
+
 def install_state(store: DeploymentStore, built: DeploymentStore) -> Replaced:
     """Make `store` hold exactly what `built` holds (which must not be used afterwards)."""
     replaced = Replaced.of(store)
-    store.workspaces.clear()
-    store.workspaces.update(built.workspaces)
-    store.tokens.clear()
-    store.tokens.update(built.tokens)
+    store.replace_content(built.workspaces, built.tokens)
     return replaced
 
 
@@ -84,16 +86,15 @@ def install_workspace(store: DeploymentStore, name: str, part: DeploymentStore) 
     keeps its place in the order of workspaces.
     """
     replaced = Replaced.of(store)
-    order = list(store.workspaces)
-    store.drop_workspace(name)
+    workspaces = dict(store.workspaces)  # the same order: the workspace keeps its place
     space = part.workspaces.get(name)
-    if space is not None:
-        store.workspaces[name] = space
-    store.tokens.update(part.tokens)
-    if name in order and name in store.workspaces:
-        reordered = {key: store.workspaces[key] for key in order if key in store.workspaces}
-        store.workspaces.clear()
-        store.workspaces.update(reordered)
+    if space is None:
+        workspaces.pop(name, None)
+    else:
+        workspaces[name] = space
+    tokens = {token: grant for token, grant in store.tokens.items() if grant.workspace != name}
+    tokens.update(part.tokens)
+    store.replace_content(workspaces, tokens)
     return replaced
 
 

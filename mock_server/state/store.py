@@ -13,42 +13,51 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.contract.errors import Conflict, NotFound, QuotaExceeded
-from mock_server.contract.models import DeploymentPayload, api_object
+from mock_server.contract.models import DeploymentPayload, api_object, shared
 
 DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE = 100_000
+# --max-state-bytes: what all stored deployments, live and deleted, may take (`StoredDeployment.
+# size`): the memory they hold stays within a small multiple of it (bench/state_memory.py).
+DEFAULT_MAX_STATE_BYTES = 256 * 1024 * 1024
+# What a record holds besides its JSON bytes (the record, its key, its place in a workspace's
+# map), measured by bench/state_memory.py, rounded up: counted so that a budget bounds the
+# memory of many tiny deployments too.
+RECORD_OVERHEAD_BYTES = 256
 # Compact JSON, non-ASCII kept as UTF-8: the same bytes as `responses.dump_json`.
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class StoredDeployment:
-    """One deployment, live or soft-deleted: its workspace and its validated payload, as sent.
+    """One deployment, live or soft-deleted: where it lives, its key, and its API JSON bytes.
 
-    The payload's fields are the model's (`DeploymentPayload`); a record only adds where it
-    lives and whether it is deleted, and answers through `to_api()` and `api_json()`.
+    The validated payload is kept as the canonical JSON of its `Deployment` object (what a get
+    answers), not as the tree a parser made: a tree costs up to 25 times its JSON size (a body
+    of empty objects), bytes cost their length. `to_api()` parses them again when a caller
+    needs the object (exports, the dashboard); answers send the bytes as they are.
     """
 
-    __slots__ = ("_api_json", "_payload", "deleted", "workspace")
+    __slots__ = ("_json", "deleted", "deployment_key", "workspace")
 
     def __init__(self, workspace: str, payload: DeploymentPayload, *, deleted: bool = False):
-        self.workspace = workspace
+        self.workspace = shared(workspace)
+        self.deployment_key = payload.deployment_key
         self.deleted = deleted
-        self._payload = payload  # frozen: never changes, so neither does `api_json()`
-        self._api_json: bytes | None = None
-
-    @property
-    def deployment_key(self) -> str:
-        return self._payload.deployment_key
+        self._json = _encode_json(api_object(payload, workspace)).encode("utf-8")
 
     def to_api(self) -> dict[str, Any]:
         """The `Deployment` object of the API (no `deleted` flag: deleted ones are never shown)."""
-        return api_object(self._payload, self.workspace)
+        answer: dict[str, Any] = json.loads(self._json)
+        return answer
 
     def api_json(self) -> bytes:
-        """`to_api()` as JSON bytes, encoded once: a stored deployment never changes."""
-        encoded = self._api_json
-        if encoded is None:
-            encoded = self._api_json = _encode_json(self.to_api()).encode("utf-8")
-        return encoded
+        """`to_api()` as JSON bytes: compact, UTF-8, the spec's key order."""
+        return self._json
+
+    @property
+    def size(self) -> int:
+        """What this record counts against `--max-state-bytes`: its JSON plus the fixed cost of
+        a record (`RECORD_OVERHEAD_BYTES`), so that many tiny deployments count too."""
+        return len(self._json) + RECORD_OVERHEAD_BYTES
 
     def __repr__(self) -> str:
         state = ", deleted" if self.deleted else ""
@@ -64,8 +73,9 @@ LISTING_CACHE_MAX_BYTES = 64 * 1024
 class Workspace:
     """A tenant: its live deployments in creation order and its retired (soft-deleted) keys.
 
-    `live` changes only through `DeploymentStore`, which drops `listing` (the cached JSON
-    array of the live deployments) whenever it does.
+    `live` and `retired` change only through `DeploymentStore`, which keeps `stored_bytes`
+    (the sizes of both) and drops `listing` (the cached JSON array of the live deployments)
+    whenever they do.
     """
 
     name: str
@@ -73,6 +83,7 @@ class Workspace:
     live: dict[str, StoredDeployment] = field(default_factory=dict)
     retired: dict[str, StoredDeployment] = field(default_factory=dict)
     listing: bytes | None = field(default=None, repr=False, compare=False)
+    stored_bytes: int = 0
 
 
 @dataclass(slots=True, frozen=True)
@@ -88,14 +99,24 @@ class TokenGrant:
 
 
 class DeploymentStore:
-    """All state; every rule about keys (unique, permanent, per workspace) lives here."""
+    """All state; every rule about keys (unique, permanent, per workspace) lives here, and the
+    budgets that protect the process: deployments per workspace, bytes in all.
+
+    `state_bytes` is the sum of every workspace's `stored_bytes`, kept as records come and go;
+    code that swaps the maps wholesale goes through `replace_content`, which recounts.
+    """
 
     def __init__(
-        self, *, max_deployments_per_workspace: int = DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE
+        self,
+        *,
+        max_deployments_per_workspace: int = DEFAULT_MAX_DEPLOYMENTS_PER_WORKSPACE,
+        max_state_bytes: int = DEFAULT_MAX_STATE_BYTES,
     ) -> None:
         self.max_deployments_per_workspace = max_deployments_per_workspace
+        self.max_state_bytes = max_state_bytes
         self.workspaces: dict[str, Workspace] = {}
         self.tokens: dict[str, TokenGrant] = {}
+        self.state_bytes = 0
 
     # -- workspaces and tokens -------------------------------------------------------------
 
@@ -118,13 +139,27 @@ class DeploymentStore:
 
     def drop_workspace(self, name: str) -> None:
         """Forget a workspace with its deployments, retired keys and tokens."""
-        self.workspaces.pop(name, None)
+        space = self.workspaces.pop(name, None)
+        if space is not None:
+            self.state_bytes -= space.stored_bytes
         for token in [t for t, grant in self.tokens.items() if grant.workspace == name]:
             del self.tokens[token]
 
     def clear(self) -> None:
+        self.replace_content({}, {})
+
+    def replace_content(
+        self, workspaces: dict[str, Workspace], tokens: dict[str, TokenGrant]
+    ) -> None:
+        """Hold exactly these workspaces and tokens (whole-state changes: reset, import, undo).
+
+        The maps are changed in place, so whoever holds them sees the new content.
+        """
         self.workspaces.clear()
+        self.workspaces.update(workspaces)
         self.tokens.clear()
+        self.tokens.update(tokens)
+        self.state_bytes = sum(space.stored_bytes for space in self.workspaces.values())
 
     # -- deployments -------------------------------------------------------------------------
 
@@ -145,8 +180,14 @@ class DeploymentStore:
                 "deployments, the most this mock allows."
             )
         record = StoredDeployment(workspace, payload)
+        if self.state_bytes + record.size > self.max_state_bytes:
+            raise QuotaExceeded(
+                f"The mock's state holds {self.state_bytes} of the {self.max_state_bytes} bytes "
+                f"it may take (--max-state-bytes) and this deployment needs {record.size}. "
+                "Deleted deployments keep their bytes (their keys stay taken); a reset frees them."
+            )
         space.live[key] = record
-        space.listing = None
+        self._added(space, record)
         return record
 
     def get(self, workspace: str, key: str) -> StoredDeployment:
@@ -189,21 +230,46 @@ class DeploymentStore:
         self.add_record(record)
 
     def add_record(self, record: StoredDeployment) -> None:
-        """Put a record (live or deleted) back as it was: used by fixtures and rollbacks."""
+        """Put a record (live or deleted) back as it was: used by fixtures and rollbacks.
+
+        Not held to the byte budget: a seed is checked as a whole (`over_budget`), and a
+        rollback only restores what was there.
+        """
         space = self.ensure_workspace(record.workspace)
-        space.live.pop(record.deployment_key, None)
-        space.retired.pop(record.deployment_key, None)
+        self._remove(space, record.deployment_key)
         target = space.retired if record.deleted else space.live
         target[record.deployment_key] = record
-        space.listing = None
+        self._added(space, record)
 
     def discard(self, workspace: str, key: str) -> None:
         """Remove every trace of a key (used to roll back a create that could not be saved)."""
         space = self.workspaces.get(workspace)
         if space is not None:
-            space.live.pop(key, None)
-            space.retired.pop(key, None)
-            space.listing = None
+            self._remove(space, key)
+
+    def over_budget(self, limit: int | None = None) -> str | None:
+        """Why the state is larger than `limit` (default `max_state_bytes`), None if it fits:
+        for seeds and imports, which are built whole before they are checked."""
+        limit = self.max_state_bytes if limit is None else limit
+        if self.state_bytes <= limit:
+            return None
+        return (
+            f"its deployments take {self.state_bytes} bytes once stored, more than the "
+            f"{limit} this mock may hold (--max-state-bytes)"
+        )
+
+    def _added(self, space: Workspace, record: StoredDeployment) -> None:
+        space.stored_bytes += record.size
+        self.state_bytes += record.size
+        space.listing = None
+
+    def _remove(self, space: Workspace, key: str) -> None:
+        for records in (space.live, space.retired):
+            gone = records.pop(key, None)
+            if gone is not None:
+                space.stored_bytes -= gone.size
+                self.state_bytes -= gone.size
+        space.listing = None
 
     def all_records(self) -> Iterator[StoredDeployment]:
         """Every record, live then retired per workspace, for export."""

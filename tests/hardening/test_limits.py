@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from mock_server import create_app
 from mock_server.cli import build_parser
+from mock_server.cli import main as cli_main
 from mock_server.http.limits import limit_settings
+from mock_server.state.fixtures import FixtureError, build_store
 from tests.conftest import MLFLOW_PAYLOAD
 from tests.hardening.rawhttp import exchange, read_response, request_bytes
 from tests.hardening.support import LiveMock, assert_envelope, hardening_settings
@@ -188,16 +191,20 @@ def test_cli_limit_options_reach_the_settings() -> None:
             "2.5",
             "--max-connections",
             "9",
+            "--max-state-bytes",
+            "65536",
         ]
     )
     assert limit_settings(args) == {
         "max_deployments_per_workspace": 7,
+        "max_state_bytes": 65536,
         "max_header_bytes": 4096,
         "client_timeout": 2.5,
         "max_connections": 9,
     }
     defaults = limit_settings(build_parser().parse_args([]))
     assert defaults["max_deployments_per_workspace"] == 100_000
+    assert defaults["max_state_bytes"] == 256 * 1024 * 1024
 
 
 @pytest.mark.parametrize(
@@ -208,3 +215,52 @@ def test_cli_rejects_nonsense_limits(option: str, capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args([option])
     assert exit_info.value.code == 2
+
+
+def _create_request(key: str, **init: str) -> bytes:
+    body = json.dumps({**MLFLOW_PAYLOAD, "deployment_key": key, "server_proxy_init": init})
+    return request_bytes("POST", COLLECTION, headers=JSON_HEADERS, body=body.encode())
+
+
+async def test_state_byte_budget_refuses_creates_and_imports_beyond_it() -> None:
+    seed_bytes = build_store(hardening_settings().seed).state_bytes
+    budget = seed_bytes + 3000
+    with LiveMock(hardening_settings(max_state_bytes=budget)) as mock:
+        assert (await exchange(mock.port, _create_request("fits", blob="x" * 1500))).status == 201
+        before = mock.state()
+        refused = await exchange(mock.port, _create_request("too-big", blob="x" * 1500))
+        assert_envelope(refused, 403, "quota_exceeded")
+        assert b"--max-state-bytes" in refused.body
+        assert mock.state() == before, "a refused create leaves no trace"
+        small = await exchange(mock.port, _create_request("small"))
+        assert small.status == 201, "what still fits is accepted"
+
+        exported = await exchange(mock.port, request_bytes("GET", "/_mock/state"))
+        document = json.loads(exported.body)
+        document["deployments"].append(
+            {
+                **MLFLOW_PAYLOAD,
+                "workspace": "ws2",
+                "deployment_key": "x",
+                "server_proxy_init": {"blob": "y" * 4000},
+            }
+        )
+        put = request_bytes(
+            "PUT", "/_mock/state", headers=JSON_HEADERS, body=json.dumps(document).encode()
+        )
+        before = mock.state()
+        assert_envelope(await exchange(mock.port, put), 413, "payload_too_large")
+        assert mock.state() == before, "a refused import changes nothing"
+        reset = await exchange(mock.port, request_bytes("POST", "/_mock/reset"))
+        assert reset.status == 200, "a reset always fits: the seed was checked at start"
+        assert (await exchange(mock.port, _create_request("again", blob="x" * 1500))).status == 201
+
+
+def test_a_seed_larger_than_the_budget_stops_the_start(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(FixtureError) as refused:
+        create_app(hardening_settings(max_state_bytes=100))
+    assert "--max-state-bytes" in str(refused.value) and "the seed" in str(refused.value)
+    assert cli_main(["--max-state-bytes", "100", "--port", "0"]) == 2
+    assert "--max-state-bytes" in capsys.readouterr().err
