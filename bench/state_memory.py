@@ -13,18 +13,24 @@ deployments before it kept their JSON bytes). It prints one Markdown table:
   size`): the multiple of the budget that the state can really take.
 
 tracemalloc counts Python allocations only, exactly and the same on every run, so the figures
-need no repeats; the process's RSS adds the allocator's slack on top.
+need no repeats. A second table is what a user sees: the RSS of a real mock (loopback) before
+and after `--creates` 1 MiB creates of each pathological body, allocator slack included;
+`--compare-with CHECKOUT` adds the same table for another version's mock.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
-from bench.scenarios import MLFLOW_PAYLOAD
+from bench.scenarios import COLLECTION, EXTRA_TOKENS, MLFLOW_PAYLOAD, WRITE_TOKEN
+from bench.servers import REPO_ROOT, START_TIMEOUT_S, free_port, list_status, rss_bytes
 
 ONE_MIB = 1024 * 1024
 BODY_LIMIT = ONE_MIB  # the API's request body limit
@@ -155,14 +161,94 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+PATHOLOGICAL = ("empty objects", "deep nesting", "many keys")
+
+
+def server_rss(kind: str, count: int, server_dir: Path) -> dict[str, Any]:
+    """RSS of a real `tango-mock` (its own process, loopback) before and after `count` creates
+    of one kind of body: what a user sees, allocator slack and the request's own tree included.
+    `server_dir` is the checkout whose `mock_server` runs (another one gives a before/after)."""
+    port = free_port()
+    tokens = [arg for token, ws in EXTRA_TOKENS.items() for arg in ("--token", f"{token}={ws}")]
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mock_server",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *tokens,
+        ],
+        cwd=server_dir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while list_status(port, WRITE_TOKEN) != 200:
+            if time.monotonic() > deadline or child.poll() is not None:
+                raise SystemExit(f"the mock in {server_dir} did not start")
+            time.sleep(0.05)
+        before = rss_bytes(child.pid)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        statuses = []
+        for i in range(count):
+            headers = {"Authorization": f"Bearer {WRITE_TOKEN}", "Content-Type": "application/json"}
+            connection.request(
+                "POST", COLLECTION, body=_body(_init_of(kind), f"r{i}"), headers=headers
+            )
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+        connection.close()
+        after = rss_bytes(child.pid)
+    finally:
+        child.terminate()
+        child.wait(10)
+    return {
+        "kind": kind,
+        "creates": count,
+        "statuses": sorted(set(statuses)),
+        "rss_growth_mb": (after - before) / ONE_MIB,
+    }
+
+
+def rss_table(rows: list[dict[str, Any]], label: str) -> str:
+    lines = [
+        f"| body ({label}) | creates of 1 MiB | answers | RSS growth | per create |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['kind']} | {row['creates']} | {', '.join(map(str, row['statuses']))} "
+            f"| {row['rss_growth_mb']:.1f} MB | {row['rss_growth_mb'] / row['creates']:.2f} MB |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=float, default=8.0, help="bodies per kind (MiB)")
-    parser.add_argument("--smoke", action="store_true", help="2 MiB per kind: seconds")
+    parser.add_argument("--creates", type=int, default=30, help="1 MiB creates per kind (RSS)")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also measure the RSS of the mock of another checkout (e.g. `git worktree add`)",
+    )
+    parser.add_argument("--smoke", action="store_true", help="2 MiB per kind, 3 creates")
     args = parser.parse_args(argv)
     megabytes = 2.0 if args.smoke else args.megabytes
-    rows = [measure(kind, megabytes) for kind in KINDS]
-    print(table(rows))
+    creates = 3 if args.smoke else min(args.creates, 200)
+    print(table([measure(kind, megabytes) for kind in KINDS]))
+    checkouts = [("this checkout", REPO_ROOT)]
+    if args.compare_with:
+        checkouts.append((str(args.compare_with), args.compare_with))
+    for label, checkout in checkouts:
+        print()
+        print(rss_table([server_rss(kind, creates, checkout) for kind in PATHOLOGICAL], label))
     return 0
 
 

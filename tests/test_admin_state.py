@@ -11,6 +11,7 @@ import yaml
 from aiohttp.test_utils import TestClient
 
 from mock_server import MockSettings, create_app
+from mock_server.contract.strict_json import MAX_JSON_DEPTH
 from mock_server.http.keys import STATE_FILE
 from mock_server.state.fixtures import build_store, export_document
 from mock_server.state.persistence import StateFile, load_state_file
@@ -238,3 +239,28 @@ async def test_a_reset_that_cannot_be_saved_is_undone(
     assert (await client.put("/_mock/state", json={"workspaces": []})).status == 507
     assert await state(client) == before
     assert await keys(client) == ["seeded"]
+
+
+@pytest.mark.parametrize("media_type", ["application/json", "application/yaml"])
+async def test_an_export_holding_the_deepest_accepted_deployment_imports_again(
+    client: TestClient[Any, Any], media_type: str
+) -> None:
+    """A create body may nest 64 levels; in the state document it sits two levels lower."""
+    deep: Any = []
+    for _ in range(MAX_JSON_DEPTH - 3):  # body (1) > server_proxy_init (2) > "d" (3) > ...
+        deep = [deep]
+    payload = {**MLFLOW_PAYLOAD, "deployment_key": "deep", "server_proxy_init": {"d": deep}}
+    created = await client.post("/api/deployment", json=payload, headers=auth("t1"))
+    assert created.status == 201
+    exported = await client.get("/_mock/state", params={"format": media_type.split("/")[1]})
+    body = await exported.read()
+    put = await client.put("/_mock/state", data=body, headers={"Content-Type": media_type})
+    assert put.status == 200, await put.text()
+    again = await client.get("/api/deployment/deep", headers=auth("t1"))
+    assert (await again.json())[0]["server_proxy_init"] == {"d": deep}
+
+    document = await state(client)
+    document["deployments"][0]["server_proxy_init"] = {"d": [deep]}  # one level too deep
+    refused = await client.put("/_mock/state", json=document)
+    assert refused.status in (400, 422), "the bound moved by the wrapping levels only"
+    assert await state(client) != document

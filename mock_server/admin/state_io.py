@@ -27,6 +27,11 @@ YAML_MEDIA_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/ya
 _YamlLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# A state document holds each deployment two containers down (`{"deployments": [...]}`): its
+# JSON may nest that much deeper than a create body's.
+STATE_DEPLOYMENT_LEVELS = 2
+
+
 class InvalidYaml(ApiError):
     status = 400
     message_code = "invalid_yaml"
@@ -98,7 +103,10 @@ def validated_state(data: Any) -> FixtureDocument:
 
 def state_from_body(body: bytes, media_type: str) -> DeploymentStore:
     """Decode, validate and build the new state; nothing of the served state is touched."""
-    data = decode_json(body) if media_type == JSON_CONTENT_TYPE else decode_yaml(body)
+    if media_type == JSON_CONTENT_TYPE:  # a deployment sits in `deployments`, in a list
+        data = decode_json(body, wrapping_levels=STATE_DEPLOYMENT_LEVELS)
+    else:
+        data = decode_yaml(body)
     try:
         return built_store(validated_state(data))
     finally:

@@ -129,8 +129,13 @@ _STRICT_DECODER = json.JSONDecoder(
 )
 
 
-def decode_json(body: bytes) -> Any:
-    """Strict RFC 8259 JSON from bytes; any problem is an `InvalidJson` saying what and where."""
+def decode_json(body: bytes, *, wrapping_levels: int = 0) -> Any:
+    """Strict RFC 8259 JSON from bytes; any problem is an `InvalidJson` saying what and where.
+
+    `wrapping_levels`: containers around the payloads the body holds, which the depth bound
+    does not count (a state document holds its deployments two levels down).
+    """
+    max_depth = MAX_JSON_DEPTH + wrapping_levels
     if not body.strip():
         raise InvalidJson("The request body is empty; send a JSON object.")
     try:
@@ -148,14 +153,14 @@ def decode_json(body: bytes) -> Any:
         ) from None
     except RecursionError:
         raise InvalidJson(
-            f"The request body is nested more than {MAX_JSON_DEPTH} levels deep."
+            f"The request body is nested more than {max_depth} levels deep."
         ) from None
     except ValueError as exc:
         raise InvalidJson(f"The request body is not valid JSON: {exc}.") from None
     # Cheap proof from the text that the walk would find nothing: a lone surrogate needs a
     # \u escape (UTF-8 has none), and nesting cannot be deeper than the number of brackets.
-    if "\\u" in text or text.count("{") + text.count("[") > MAX_JSON_DEPTH:
-        problem = json_value_problem(data)
+    if "\\u" in text or text.count("{") + text.count("[") > max_depth:
+        problem = json_value_problem(data, depth=1 - wrapping_levels)
         if problem is not None:
             raise InvalidJson(f"The request body cannot be stored: {problem}.")
     return data
