@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from mock_server.settings import MockSettings
     from mock_server.state.events import EventHub
     from mock_server.state.faults import FaultBook
-    from mock_server.state.journal import RequestJournal
+    from mock_server.state.journal import LargeBody, RequestJournal
     from mock_server.state.persistence import StateFile
     from mock_server.state.store import DeploymentStore, Workspace
 
@@ -30,6 +30,8 @@ EVENTS: web.AppKey[EventHub] = web.AppKey("events")
 WORKSPACE: web.RequestKey[Workspace] = web.RequestKey("workspace")
 # Per-request value for the journal: the body once something read it.
 RAW_BODY: web.RequestKey[bytes] = web.RequestKey("raw_body")
+# ...or, for a body too large for the journal, its size and verdict (`request_log.py`).
+LARGE_BODY: web.RequestKey[LargeBody] = web.RequestKey("large_body")
 # Per-request value set by the server's request factory: what `Expect` asked for (expect.py).
 EXPECTATION: web.RequestKey[str] = web.RequestKey("expectation")
 # Per-request value of admin calls: the query's values, checked (`admin/query.py`).

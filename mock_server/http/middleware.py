@@ -36,9 +36,15 @@ from mock_server.contract.errors import (
 from mock_server.http.cors import CorsPolicy, decorate, preflight_answer
 from mock_server.http.expect import UNMET, ExpectationFailed, close_if_body_held_back, expectation
 from mock_server.http.faults import PREFER, with_faults
+from mock_server.http.keys import RAW_BODY
 from mock_server.http.limits import header_section_size
 from mock_server.http.operations import OPERATIONS
-from mock_server.http.request_log import REQUEST_ID_HEADER, RequestIds, finish_exchange
+from mock_server.http.request_log import (
+    REQUEST_ID_HEADER,
+    RequestIds,
+    finish_exchange,
+    judge_large_body,
+)
 from mock_server.http.responses import error_response
 from mock_server.settings import MockSettings
 from mock_server.state.faults import FaultBook
@@ -128,6 +134,8 @@ def request_middleware(
             response.headers[REQUEST_ID_HEADER] = request_id
             if expected:
                 close_if_body_held_back(request, response)
+        if RAW_BODY in request:
+            await judge_large_body(request, journal)
         finish_exchange(request, journal, response, request_id, started, wall_start)
         return response
 

@@ -15,8 +15,14 @@ import time
 
 from aiohttp import web
 
-from mock_server.http.keys import RAW_BODY, WORKSPACE
-from mock_server.state.journal import ANSWER_KEPT_BYTES, RequestJournal
+from mock_server.contract.traffic import Headers, client_violations
+from mock_server.http.keys import BODY_JOBS, LARGE_BODY, RAW_BODY, WORKSPACE
+from mock_server.state.journal import (
+    ANSWER_KEPT_BYTES,
+    JOURNAL_BODY_LIMIT,
+    LargeBody,
+    RequestJournal,
+)
 
 access_logger = logging.getLogger("mock_server.access")
 
@@ -66,12 +72,30 @@ class RequestIds:
         return f"{self._prefix}{next(self._counter):016x}"
 
 
-def _body_read(request: web.Request) -> bytes | None:
-    """The body as the handler read it, if something read it."""
+def _body_read(request: web.Request) -> bytes | LargeBody | None:
+    """The body as the handler read it, if something read it; a large one as its verdict."""
     try:
-        return request[RAW_BODY]
+        body = request[RAW_BODY]
     except KeyError:
         return None
+    if len(body) <= JOURNAL_BODY_LIMIT:
+        return body
+    return request.get(LARGE_BODY) or LargeBody(len(body), None)
+
+
+async def judge_large_body(request: web.Request, journal: RequestJournal) -> None:
+    """Judge a body too large for the journal now, in a worker thread (a 1 MiB body of tiny
+    objects takes about 0.1 s to decode), so that the entry keeps only its verdict: the journal
+    then holds at most `JOURNAL_BODY_LIMIT` bytes of body per entry."""
+    body = request.get(RAW_BODY)
+    if not journal.size or body is None or len(body) <= JOURNAL_BODY_LIMIT:
+        return
+    headers = Headers(request.headers.items())
+    method, path = request.method, request.path
+    found = await request.config_dict[BODY_JOBS].run(
+        lambda: client_violations(method, path, headers, body), large=True
+    )
+    request[LARGE_BODY] = LargeBody(len(body), found)
 
 
 def _error_answer(response: web.StreamResponse) -> bytes | None:

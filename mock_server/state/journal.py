@@ -44,8 +44,17 @@ def nested_deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+class LargeBody(NamedTuple):
+    """What an entry keeps of a body over `JOURNAL_BODY_LIMIT`: its size and the request-side
+    violations found with it (judged once, off the loop, before the body was let go); None:
+    not judged (the rules that need the body are then skipped)."""
+
+    length: int
+    violations: list[tuple[str, str]] | None
+
+
 def describe_body(
-    body: bytes | None,
+    body: bytes | LargeBody | None,
     *,
     content_type: str,
     declared_length: int | None,
@@ -56,9 +65,11 @@ def describe_body(
         if not declared_length:
             return None
         return f"<{declared_length} bytes of {content_type or 'unknown type'}, not read>"
+    if isinstance(body, LargeBody):
+        return f"<{body.length} bytes of {content_type or 'unknown type'}, too large to keep>"
     if not body:
         return None
-    if len(body) > JOURNAL_BODY_LIMIT:
+    if len(body) > JOURNAL_BODY_LIMIT:  # not recorded by the mock, which keeps a LargeBody
         return f"<{len(body)} bytes of {content_type or 'unknown type'}, too large to keep>"
     try:
         data = json.loads(body)
@@ -99,7 +110,7 @@ class JournalEntry(NamedTuple):
     duration_ms: float
     request_id: str
     workspace: str | None
-    body: bytes | None
+    body: bytes | LargeBody | None  # None: not read
     answer: bytes | None = None  # the body of an error answer (4xx/5xx), when small
 
     @property
@@ -122,10 +133,15 @@ class JournalEntry(NamedTuple):
         (refused before it) is not judged.
         """
         body = self.body
-        if body is None and not self.declared_length:
-            body = b""
-        found = client_violations(self.method, self.path, Headers(self.headers.items()), body)
+        if isinstance(body, LargeBody):
+            judged = body.violations
+            found = judged if judged is not None else self._judge(None)
+        else:
+            found = self._judge(b"" if body is None and not self.declared_length else body)
         return [{"rule": rule, "message": message} for rule, message in found]
+
+    def _judge(self, body: bytes | None) -> list[tuple[str, str]]:
+        return client_violations(self.method, self.path, Headers(self.headers.items()), body)
 
     def to_json(self, masking: MaskingPolicy = DEFAULT_POLICY) -> dict[str, Any]:
         """The public shape of an entry (`GET /_mock/requests`), with secrets masked."""
@@ -171,7 +187,16 @@ def select_entries(
 
 
 RawEntry = tuple[
-    float, str, URL, Mapping[str, str], int, float, str, str | None, bytes | None, bytes | None
+    float,
+    str,
+    URL,
+    Mapping[str, str],
+    int,
+    float,
+    str,
+    str | None,
+    bytes | LargeBody | None,
+    bytes | None,
 ]
 """A `JournalEntry`'s fields as a plain tuple: what the request path records (no Python call)."""
 
