@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
@@ -24,6 +23,7 @@ from mock_server.http.responses import error_response, json_response
 from mock_server.masking import MASK, is_secret_key
 from mock_server.proxy.report import Findings
 from mock_server.proxy.tracker import Tracker
+from mock_server.proxy.upstream import UPSTREAM_ERRORS, Answer, Upstream
 
 JOURNAL_SIZE = 1000
 UPSTREAM_TIMEOUT_SECONDS = 30.0
@@ -92,7 +92,7 @@ def _without_credentials(exchange: Exchange) -> Exchange:
 
 
 PROXY_STATE = web.AppKey("proxy_state", ProxyState)
-SESSION = web.AppKey("proxy_session", aiohttp.ClientSession)
+UPSTREAM = web.AppKey("proxy_upstream", Upstream)
 
 
 def journal_entry(started: float, exchange: Exchange, violations: list[Violation]) -> Any:
@@ -147,18 +147,11 @@ async def _forward(request: web.Request) -> web.StreamResponse:
         body = await _read_body(request)
     except BodyTooLarge as exc:
         return error_response(exc)
-    session = request.app[SESSION]
     try:
-        upstream = await session.request(
-            request.method,
-            state.upstream + request.raw_path,
-            headers=_forwarded(request.headers.items()),
-            data=body or None,
-            allow_redirects=False,
-            auto_decompress=False,
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        upstream = await request.app[UPSTREAM].request(
+            request.method, request.raw_path, _forwarded(request.headers.items()), body
         )
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except UPSTREAM_ERRORS as exc:
         return _unreachable(request, state, started, request_headers, body, exc)
     async with upstream:
         # The raw pairs keep each name's case as the upstream wrote it.
@@ -184,7 +177,7 @@ async def _forward(request: web.Request) -> web.StreamResponse:
             # hop is most of what the proxy costs on loopback).
             try:
                 whole = await upstream.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except UPSTREAM_ERRORS as exc:
                 return _unreachable(request, state, started, request_headers, body, exc)
             state.record(started, exchange(whole))
             answer = web.Response(status=upstream.status, reason=upstream.reason, headers=headers)
@@ -196,7 +189,7 @@ async def _forward(request: web.Request) -> web.StreamResponse:
 
 async def _stream(
     request: web.Request,
-    upstream: aiohttp.ClientResponse,
+    upstream: Answer,
     headers: CIMultiDict[str],
     state: ProxyState,
     started: float,
@@ -210,14 +203,14 @@ async def _stream(
     kept: list[bytes] = []
     size, complete = 0, True
     try:
-        async for chunk in upstream.content.iter_chunked(CHUNK):
+        async for chunk in upstream.chunks(CHUNK):
             await answer.write(chunk)
             if size + len(chunk) <= BODY_CHECK_LIMIT:
                 kept.append(chunk)
             else:
                 complete = False
             size += len(chunk)
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except UPSTREAM_ERRORS as exc:
         broken = f"{type(exc).__name__} while streaming the answer"
         state.record(started, exchange(b"".join(kept), False), no_answer=broken)
         raise ConnectionResetError(broken) from None  # a cut body must not look whole
@@ -258,18 +251,12 @@ def create_proxy_app(state: ProxyState) -> web.Application:
     app = web.Application()
     app[PROXY_STATE] = state
 
-    async def session_context(app: web.Application) -> Any:
-        connector = aiohttp.TCPConnector(limit=100)
-        timeout = aiohttp.ClientTimeout(total=UPSTREAM_TIMEOUT_SECONDS)
-        async with aiohttp.ClientSession(
-            connector=connector,
-            timeout=timeout,
-            auto_decompress=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        ) as session:
-            app[SESSION] = session
-            yield
+    async def upstream_context(app: web.Application) -> Any:
+        upstream = Upstream(state.upstream, timeout=UPSTREAM_TIMEOUT_SECONDS)
+        app[UPSTREAM] = upstream
+        yield
+        await upstream.close()
 
-    app.cleanup_ctx.append(session_context)
+    app.cleanup_ctx.append(upstream_context)
     app.router.add_route("*", "/{tail:.*}", _forward)
     return app
