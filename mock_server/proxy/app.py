@@ -1,8 +1,10 @@
 """The recording reverse proxy: forward to the upstream, stream back unchanged, judge both sides.
 
-Each exchange is forwarded as sent (no header added or dropped but hop-by-hop ones, bodies
-not decompressed), its answer streamed back as it arrives, and a copy of each body of up to
-`BODY_CHECK_LIMIT` bytes kept to judge it afterwards. Tokens pass through and are never
+Each exchange is forwarded as sent (the request target unchanged, no header dropped but
+hop-by-hop ones, none added but `Host` and, when the client named none, `Accept-Encoding:
+identity`; bodies not decompressed, redirects not followed), its answer streamed back as it
+arrives, and a copy of each body of up to `BODY_CHECK_LIMIT` bytes kept to judge it
+afterwards. The upstream hop is `mock_server.proxy.upstream`. Tokens pass through and are never
 kept: the tracker knows them by a keyed hash, everything shown is masked.
 """
 
@@ -161,7 +163,7 @@ async def _forward(request: web.Request) -> web.StreamResponse:
         return error_response(exc)
     try:
         upstream = await request.app[UPSTREAM].request(
-            request.method, request.raw_path, _forwarded(request.headers.items()), body
+            request.method, request.raw_path, _forwarded(request_headers.pairs), body
         )
     except UPSTREAM_ERRORS as exc:
         return _unreachable(request, state, started, request_headers, body, exc)
@@ -185,8 +187,7 @@ async def _forward(request: web.Request) -> web.StreamResponse:
 
         # Judged before the last byte leaves, so whoever saw the answer finds it recorded.
         if length is not None and length <= CHUNK:
-            # Most answers: read whole and sent with the headers in one send (a syscall per
-            # hop is most of what the proxy costs on loopback).
+            # Most answers: read whole and sent with the headers in one write.
             try:
                 whole = await upstream.read()
             except UPSTREAM_ERRORS as exc:
