@@ -384,3 +384,32 @@ def test_the_proxy_closes_its_upstream_connections_when_it_stops() -> None:
                 break
             time.sleep(0.02)
     assert server.closed_by_client == 1
+
+
+def test_a_sized_streamed_answer_is_recorded_before_its_last_byte_leaves() -> None:
+    # The client returns as soon as it has Content-Length bytes: the record must be there.
+    big = answer(b"x" * (256 * 1024))
+    with scripted(always(big)) as server, proxy_in_front_of(server) as (port, state):
+        for _ in range(20):
+            before = len(state.journal)
+            assert fetch(port)[0] == 200
+            assert len(state.journal) == before + 1
+
+
+def test_a_client_hanging_up_mid_stream_is_recorded_but_not_blamed_on_the_upstream() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400000\r\n\r\n"
+    script = always(head + b"a" * 100_000, 0.5, b"b" * 300_000)
+    with scripted(script) as server, proxy_in_front_of(server) as (port, state):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(
+            b"GET /api/deployment HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t1\r\n\r\n"
+        )
+        assert client.recv(100).startswith(b"HTTP/1.1 200")
+        client.close()
+        for _ in range(100):
+            if state.journal:
+                break
+            time.sleep(0.02)
+        [(_, exchange, violations)] = list(state.journal)
+    assert not exchange.body_complete
+    assert violations == []

@@ -208,26 +208,44 @@ async def _stream(
     started: float,
     exchange: Callable[[bytes, bool], Exchange],
 ) -> web.StreamResponse:
-    """A large or unsized answer, chunk by chunk; at most BODY_CHECK_LIMIT bytes kept."""
+    """A large or unsized answer, chunk by chunk; at most BODY_CHECK_LIMIT bytes kept.
+
+    Judged before its last byte leaves too: before the piece that completes its declared
+    length, else before the end of the chunked answer (`write_eof`).
+    """
+    length = upstream.content_length
     answer = web.StreamResponse(status=upstream.status, reason=upstream.reason, headers=headers)
-    if upstream.content_length is not None:
-        answer.content_length = upstream.content_length
+    if length is not None:
+        answer.content_length = length
     await answer.prepare(request)
     kept: list[bytes] = []
-    size, complete = 0, True
-    try:
-        async for chunk in upstream.chunks(CHUNK):
+    size, complete, recorded = 0, True, False
+    pieces = upstream.chunks(CHUNK)
+    while True:
+        try:
+            chunk = await anext(pieces, b"")
+        except UPSTREAM_ERRORS as exc:
+            broken = f"{type(exc).__name__} while streaming the answer"
+            state.record(started, exchange(b"".join(kept), False), no_answer=broken)
+            raise ConnectionResetError(broken) from None  # a cut body must not look whole
+        if not chunk:
+            break
+        if size + len(chunk) <= BODY_CHECK_LIMIT:
+            kept.append(chunk)
+        else:
+            complete = False
+        size += len(chunk)
+        if size == length:
+            state.record(started, exchange(b"".join(kept), complete))
+            recorded = True
+        try:
             await answer.write(chunk)
-            if size + len(chunk) <= BODY_CHECK_LIMIT:
-                kept.append(chunk)
-            else:
-                complete = False
-            size += len(chunk)
-    except UPSTREAM_ERRORS as exc:
-        broken = f"{type(exc).__name__} while streaming the answer"
-        state.record(started, exchange(b"".join(kept), False), no_answer=broken)
-        raise ConnectionResetError(broken) from None  # a cut body must not look whole
-    state.record(started, exchange(b"".join(kept), complete))
+        except ConnectionError:  # the client hung up: no fault of the upstream's
+            if not recorded:
+                state.record(started, exchange(b"".join(kept), False))
+            raise
+    if not recorded:
+        state.record(started, exchange(b"".join(kept), complete))
     await answer.write_eof()
     return answer
 
