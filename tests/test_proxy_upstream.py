@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from aiohttp import ClientPayloadError, ServerDisconnectedError
@@ -35,8 +39,9 @@ class ScriptedServer:
     """A raw HTTP/1.1 server on 127.0.0.1 in a thread: each request gets the steps `script`
     returns for it. Counts connections and the most open at once."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, *, tls: ssl.SSLContext | None = None) -> None:
         self.script = script
+        self.tls = tls
         self.requests: list[tuple[int, bytes]] = []
         self.connections = 0
         self.open_now = 0
@@ -49,7 +54,7 @@ class ScriptedServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def _accept(self) -> None:
         while True:
@@ -67,6 +72,8 @@ class ScriptedServer:
     def _serve(self, connection: socket.socket, number: int) -> None:
         buffered = b""
         try:
+            if self.tls is not None:
+                connection = self.tls.wrap_socket(connection, server_side=True)
             while True:
                 while b"\r\n\r\n" not in buffered:
                     data = connection.recv(65536)
@@ -104,8 +111,8 @@ class ScriptedServer:
 
 
 @contextmanager
-def scripted(script: Script) -> Iterator[ScriptedServer]:
-    server = ScriptedServer(script)
+def scripted(script: Script, *, tls: ssl.SSLContext | None = None) -> Iterator[ScriptedServer]:
+    server = ScriptedServer(script, tls=tls)
     try:
         yield server
     finally:
@@ -308,6 +315,37 @@ async def test_connections_have_tcp_nodelay() -> None:
             sock = transport.get_extra_info("socket")
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         await upstream.close()
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made for this test run only."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
+    command += " -addext subjectAltName=IP:127.0.0.1"
+    subprocess.run(
+        [*command.split(), "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_an_https_upstream_is_verified_and_then_spoken_to(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    with scripted(always(answer(b"[5]")), tls=server_side) as server:
+        unknown = Upstream(server.url, timeout=5)  # the system's authorities: not this one
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await get(unknown)
+        await unknown.close()
+        trusted = Upstream(server.url, timeout=5, tls=ssl.create_default_context(cafile=cert))
+        assert await get(trusted) == (200, b"[5]")
+        assert await get(trusted) == (200, b"[5]")
+        await trusted.close()
+    assert server.connections == 2  # the refused one, then one kept alive
 
 
 async def test_a_field_with_a_line_break_is_never_sent() -> None:

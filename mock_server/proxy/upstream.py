@@ -131,7 +131,10 @@ class Upstream:
         timeout: float,
         limit: int = 100,
         idle_seconds: float = 15.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """`tls`: how an https upstream's certificate is checked (default: against the
+        system's trusted authorities, as aiohttp's client did)."""
         url = URL(base_url)
         if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
             raise ValueError(f"expected an http(s)://HOST[:PORT] URL, got {base_url!r}")
@@ -139,9 +142,9 @@ class Upstream:
         self.idle_seconds = idle_seconds
         self._host = url.raw_host or url.host
         self._port = url.port or (443 if url.scheme == "https" else 80)
-        self._ssl: ssl.SSLContext | None = (
-            ssl.create_default_context() if url.scheme == "https" else None
-        )
+        self._ssl: ssl.SSLContext | None = None
+        if url.scheme == "https":
+            self._ssl = tls or ssl.create_default_context()
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._host_field = host if url.is_default_port() else f"{host}:{self._port}"
         self._slots = asyncio.Semaphore(limit)
