@@ -13,8 +13,9 @@ is tested on (pyproject.toml), and tests/test_aiohttp_pin.py checks their shape.
 
 At most `limit` connections are open, idle ones included; one the upstream answered with
 `Connection: close`, or whose answer was not read to its end, is closed, never reused. Each
-exchange must be over within `timeout` seconds: a check a few times a second fails the ones
-past it (a timer per exchange would cost more than the rest of this module).
+exchange must be over within `timeout` seconds: a check once a second (more often for short
+timeouts) fails the ones past it, where a timer per exchange would cost 5-9 µs each for a
+precision a 30 s bound does not need.
 """
 
 from __future__ import annotations
