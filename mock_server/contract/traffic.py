@@ -41,6 +41,9 @@ def documented_codes() -> dict[str, frozenset[int]]:
     }
 
 
+NOT_JSON: Any = object()
+"""`Exchange.response_json` of an answer that is not sent as JSON, or is not JSON."""
+
 _METHODS = {COLLECTION: ("GET", "POST"), "item": ("DELETE", "GET")}
 
 
@@ -81,6 +84,17 @@ class Exchange:
     def path_key(self) -> str | None:
         return _path_key(self.path)
 
+    @property
+    def response_json(self) -> Any:
+        """The answer's body decoded, if it is sent as JSON and is JSON; else `NOT_JSON`.
+
+        Decoded once, however many rules read it (kept beside the fields, as
+        `functools.cached_property` would, without its lock)."""
+        memo = self.__dict__
+        if "_response_json" not in memo:
+            memo["_response_json"] = _decoded_answer(self)
+        return memo["_response_json"]
+
     def masked(self, policy: MaskingPolicy = DEFAULT_POLICY) -> dict[str, Any]:
         """The exchange to show (reports, journal, console): credentials never, secrets `***`."""
         return {
@@ -116,6 +130,15 @@ def _path_key(path: str) -> str | None:
     if path.startswith(_ITEM_PREFIX) and "/" not in path[len(_ITEM_PREFIX) :]:
         return path[len(_ITEM_PREFIX) :] or None
     return None
+
+
+def _decoded_answer(exchange: Exchange) -> Any:
+    if not _is_json(exchange.response_headers.get("Content-Type")):
+        return NOT_JSON
+    try:
+        return json.loads(exchange.response_body)
+    except (ValueError, RecursionError):
+        return NOT_JSON
 
 
 def operation_of(method: str, path: str) -> str:
@@ -193,7 +216,7 @@ def _create_body_violations(body: bytes) -> list[tuple[str, str]]:
 
 def response_violations(exchange: Exchange) -> list[tuple[str, str]]:
     """(rule id, explanation) for each way the server's answer breaks the contract."""
-    op = operation_of(exchange.method, exchange.path)
+    op = exchange.operation
     status, headers = exchange.status, exchange.response_headers
     found: list[tuple[str, str]] = []
     if status == 405 and "Allow" not in headers:
@@ -210,29 +233,17 @@ def response_violations(exchange: Exchange) -> list[tuple[str, str]]:
         return found
     if not exchange.body_complete:
         return found
-    body = _json_body(exchange)
+    body = exchange.response_json
     if status >= 400:
         if not isinstance(body, dict) or not all(
             isinstance(body.get(name), str) for name in ("message", "message_code")
         ):
             found.append(("errors.envelope", f"the {status} is not a JSON error envelope"))
         return found
-    if body is _NOT_JSON and op in _SHAPE_RULES:
+    if body is NOT_JSON and op in _SHAPE_RULES:
         return [*found, ("content.json-answers", f"the {status} is not sent as JSON")]
     found.extend(_success_body_violations(op, status, body))
     return found
-
-
-_NOT_JSON: Any = object()
-
-
-def _json_body(exchange: Exchange) -> Any:
-    if not _is_json(exchange.response_headers.get("Content-Type")):
-        return _NOT_JSON
-    try:
-        return json.loads(exchange.response_body)
-    except (ValueError, RecursionError):
-        return _NOT_JSON
 
 
 _SHAPE_RULES = {
@@ -274,7 +285,7 @@ def deployments_in(exchange: Exchange) -> list[dict[str, Any]]:
     """The deployments a 2xx answer carries (for the tracker); empty when it carries none."""
     if exchange.status >= 300 or not exchange.body_complete or not exchange.response_body:
         return []
-    body = _json_body(exchange)
+    body = exchange.response_json
     if not isinstance(body, list):
         return []
     return [item for item in body if isinstance(item, dict)]

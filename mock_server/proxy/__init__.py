@@ -1,4 +1,5 @@
-"""The traffic checker: a stateful tracker, reports, HAR files and the reverse proxy.
+"""The traffic checker: a stateful tracker, reports, HAR files and the reverse proxy (its
+upstream hop in `upstream`).
 
 The pure checks live in `mock_server.contract.traffic`, where the mock's journal uses them too.
 """
