@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from mock_server.contract.traffic import Exchange, Headers
+from mock_server.proxy import har
 from mock_server.proxy.har import HarError, HarRecorder, read_har
 from mock_server.proxy.tracker import Tracker
 
@@ -77,3 +79,19 @@ def test_what_is_not_har_is_refused_with_where(tmp_path: Path) -> None:
     path.write_text(json.dumps({"log": {"entries": [{"request": {}, "response": {}}]}}))
     with pytest.raises(HarError, match=r"log.entries\[0\]"):
         read_har(path)
+
+
+def test_the_recorder_bounds_the_body_text_it_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.dumps({"blob": "x" * 990}).encode()
+
+    def exchange(i: int) -> Exchange:
+        return Exchange("GET", f"/api/deployment/k{i}", Headers([]), b"", 200, Headers([]), body)
+
+    one = HarRecorder(lambda token: "p")
+    one.add(exchange(0), 0.0)
+    monkeypatch.setattr(har, "MAX_TOTAL_TEXT", 3 * one.text_size)
+    recorder = HarRecorder(lambda token: "p")
+    for i in range(10):
+        recorder.add(exchange(i), 0.0)
+    assert recorder.text_size == 3 * one.text_size
+    assert [entry["request"]["url"][-2:] for entry in recorder.entries] == ["k7", "k8", "k9"]

@@ -27,6 +27,8 @@ COLLECTION = "/api/deployment"
 _ITEM_PREFIX = COLLECTION + "/"
 _KEY = re.compile(DEPLOYMENT_KEY_PATTERN)
 BODY_CHECK_LIMIT = 1024 * 1024
+# An exchange shows (reports, journal, console) at most this much of each body.
+SHOWN_BODY_BYTES = 4096
 """Bodies longer than this are forwarded but not judged (the proxy keeps no more)."""
 
 
@@ -102,12 +104,14 @@ class Exchange:
                 "method": self.method,
                 "path": self.path,
                 "headers": mask_headers(self.request_headers.pairs, policy),
-                "body": mask_body(self.request_body[:4096], policy) if self.request_body else None,
+                "body": mask_body(self.request_body[:SHOWN_BODY_BYTES], policy)
+                if self.request_body
+                else None,
             },
             "response": {
                 "status": self.status,
                 "headers": mask_headers(self.response_headers.pairs, policy),
-                "body": mask_body(self.response_body[:4096], policy)
+                "body": mask_body(self.response_body[:SHOWN_BODY_BYTES], policy)
                 if self.response_body
                 else None,
             },

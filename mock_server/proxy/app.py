@@ -20,7 +20,13 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from mock_server.contract.errors import ApiError, MethodNotAllowed, NotFound
-from mock_server.contract.traffic import BODY_CHECK_LIMIT, Exchange, Headers, Violation
+from mock_server.contract.traffic import (
+    BODY_CHECK_LIMIT,
+    SHOWN_BODY_BYTES,
+    Exchange,
+    Headers,
+    Violation,
+)
 from mock_server.http.responses import error_response, json_response
 from mock_server.masking import MASK, is_secret_key
 from mock_server.proxy.report import Findings
@@ -95,10 +101,10 @@ def _without_credentials(exchange: Exchange) -> Exchange:
         exchange.method,
         exchange.path,
         Headers(pairs),
-        exchange.request_body,
+        exchange.request_body[:SHOWN_BODY_BYTES],  # all it shows: 1,000 entries stay ~8 MB
         exchange.status,
         exchange.response_headers,
-        exchange.response_body,
+        exchange.response_body[:SHOWN_BODY_BYTES],
         exchange.body_complete,
     )
 

@@ -25,6 +25,8 @@ from mock_server.proxy import tool_version
 
 MAX_ENTRIES = 10_000
 MAX_BODY_TEXT = 64 * 1024
+# The body texts all entries may hold together: beyond, the oldest entries are dropped.
+MAX_TOTAL_TEXT = 64 * 1024 * 1024
 TRUNCATED = "body cut short by tango-mock"
 
 
@@ -33,15 +35,27 @@ class HarError(ValueError):
 
 
 class HarRecorder:
-    """The newest `MAX_ENTRIES` exchanges, masked as they arrive."""
+    """The newest exchanges, masked as they arrive: at most `MAX_ENTRIES` of them, holding at
+    most `MAX_TOTAL_TEXT` characters of body text together."""
 
     def __init__(self, pseudonym: Callable[[str], str], base_url: str = "http://tango") -> None:
         self.pseudonym = pseudonym
         self.base_url = base_url
-        self.entries: deque[dict[str, Any]] = deque(maxlen=MAX_ENTRIES)
+        self.entries: deque[dict[str, Any]] = deque()
+        self._text_sizes: deque[int] = deque()
+        self.text_size = 0
 
     def add(self, exchange: Exchange, started: float) -> None:
-        self.entries.append(self._entry(exchange, started))
+        entry = self._entry(exchange, started)
+        size = len(entry["request"].get("postData", {}).get("text", "")) + len(
+            entry["response"]["content"].get("text", "")
+        )
+        self.entries.append(entry)
+        self._text_sizes.append(size)
+        self.text_size += size
+        while len(self.entries) > MAX_ENTRIES or self.text_size > MAX_TOTAL_TEXT:
+            self.entries.popleft()
+            self.text_size -= self._text_sizes.popleft()
 
     def _headers(self, headers: Headers) -> list[dict[str, str]]:
         token = bearer_token(headers)
