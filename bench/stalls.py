@@ -215,6 +215,10 @@ def cases(sizes: Sizes) -> list[Case]:
     huge_create = json.dumps({**PAYLOAD, "deployment_key": "huge-create"}).replace(
         '"model_registry_url"', f'"pile": {empty_objects}, "model_registry_url"', 1
     )
+    chains = "[" + ",".join(["[" * 60 + "]" * 60] * 8_000) + "]"
+    deep_create = json.dumps({**PAYLOAD, "deployment_key": "deep-create"}).replace(
+        '"model_registry_url"', f'"chains": {chains}, "model_registry_url"', 1
+    )
     alias_bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
     )
@@ -341,6 +345,11 @@ def cases(sizes: Sizes) -> list[Case]:
             (request("POST", COLLECTION, body=huge_create.encode()),),
             201,
             setup=_clear_faults,
+        ),
+        Case(
+            "create of 1 MiB: 8,000 chains of 60 nested arrays",
+            (request("POST", COLLECTION, body=deep_create.encode()),),
+            201,
         ),
         Case(
             "Expect: something-else",

@@ -138,7 +138,8 @@ async def get_state(request: web.Request) -> web.Response:
     inline_limit = INLINE_YAML_DEPLOYMENTS if as_yaml else INLINE_JSON_DEPLOYMENTS
     body = await request.config_dict[ADMIN_JOBS].run(
         lambda: state_text(snapshot, as_yaml=as_yaml),
-        large=snapshot.record_count() > inline_limit,
+        # A few large deployments cost as much as many small ones (YAML parses each back).
+        large=snapshot.record_count() > inline_limit or snapshot.json_bytes() > INLINE_BODY_BYTES,
     )
     if as_yaml:
         return web.Response(body=body, content_type="application/yaml", charset="utf-8")

@@ -20,14 +20,23 @@ from mock_server.contract.models import DEPLOYMENT_KEY_PATTERN
 from mock_server.contract.validation import validate_payload
 from mock_server.http.auth import bearer_workspace
 from mock_server.http.faults import PREFER, with_faults
-from mock_server.http.keys import EVENTS, FAULTS, JOURNAL, SETTINGS, STORE, WORKSPACE
-from mock_server.http.request_body import read_json
+from mock_server.http.keys import (
+    BODY_JOBS,
+    EVENTS,
+    FAULTS,
+    JOURNAL,
+    RAW_BODY,
+    SETTINGS,
+    STORE,
+    WORKSPACE,
+)
+from mock_server.http.request_body import INLINE_DECODE_BYTES, read_json
 from mock_server.http.responses import json_array_response, json_bytes_response
 from mock_server.http.state_file import save_state
 from mock_server.masking import mask_text
 from mock_server.state.faults import FaultBook
 from mock_server.state.overview import deployment_view
-from mock_server.state.store import DeploymentStore
+from mock_server.state.store import DeploymentStore, StoredDeployment
 
 COLLECTION_PATH = "/api/deployment"
 ITEM_PATH = "/api/deployment/{deploymentKey}"
@@ -49,11 +58,16 @@ def operation_handlers(app: web.Application) -> dict[str, Handler]:
     """
     store, max_body_bytes = app[STORE], app[SETTINGS].max_body_bytes
     publish, masking = app[EVENTS].publish, app[JOURNAL].masking
+    body_jobs = app[BODY_JOBS]
 
     async def create_deployment(request: web.Request) -> web.Response:
         payload = validate_payload(await read_json(request, limit=max_body_bytes))
         workspace = request[WORKSPACE].name
-        record = store.create(workspace, payload)
+        if len(request[RAW_BODY]) <= INLINE_DECODE_BYTES:
+            record = store.create(workspace, payload)
+        else:  # encoding 1 MiB of tiny objects takes 20-120 ms: not on the loop
+            made = await body_jobs.run(lambda: StoredDeployment(workspace, payload), large=True)
+            record = store.add_new(made)
         await save_state(app, undo=lambda: store.discard(workspace, record.deployment_key))
         publish(
             "deployment_created",

@@ -44,6 +44,10 @@ class StateSnapshot:
     def record_count(self) -> int:
         return sum(len(live) + len(retired) for live, retired in self.records_by_workspace)
 
+    def json_bytes(self) -> int:
+        """The deployments' JSON size: what encoding the snapshot is proportional to."""
+        return sum(len(record.api_json()) for record, _ in self.records())
+
     def records(self) -> Iterator[tuple[StoredDeployment, bool]]:
         """Every record with its `deleted` flag as of the snapshot, in export order."""
         for live, retired in self.records_by_workspace:

@@ -36,11 +36,22 @@ class StoredDeployment:
     needs the object (exports, the dashboard); answers send the bytes as they are.
     """
 
-    __slots__ = ("_json", "deleted", "deployment_key", "workspace")
+    # The class paths too, for views that must not parse a large record (the dashboard's):
+    # interned texts, so 16 bytes a record.
+    __slots__ = (
+        "_json",
+        "deleted",
+        "deployment_key",
+        "registry_connector_class",
+        "server_proxy_class",
+        "workspace",
+    )
 
     def __init__(self, workspace: str, payload: DeploymentPayload, *, deleted: bool = False):
         self.workspace = shared(workspace)
         self.deployment_key = payload.deployment_key
+        self.registry_connector_class = payload.registry_connector_class
+        self.server_proxy_class = payload.server_proxy_class
         self.deleted = deleted
         self._json = _encode_json(api_object(payload, workspace)).encode("utf-8")
 
@@ -165,8 +176,12 @@ class DeploymentStore:
 
     def create(self, workspace: str, payload: DeploymentPayload) -> StoredDeployment:
         """Store a new live deployment; a key live or ever deleted in the workspace conflicts."""
-        space = self.ensure_workspace(workspace)
-        key = payload.deployment_key
+        return self.add_new(StoredDeployment(workspace, payload))
+
+    def add_new(self, record: StoredDeployment) -> StoredDeployment:
+        """`create` for a record made beforehand (a large one is encoded off the event loop)."""
+        space = self.ensure_workspace(record.workspace)
+        key = record.deployment_key
         if key in space.live:
             raise Conflict(f"A deployment with key '{key}' already exists in this workspace.")
         if key in space.retired:
@@ -179,7 +194,6 @@ class DeploymentStore:
                 f"This workspace already holds {self.max_deployments_per_workspace} "
                 "deployments, the most this mock allows."
             )
-        record = StoredDeployment(workspace, payload)
         if self.state_bytes + record.size > self.max_state_bytes:
             raise QuotaExceeded(
                 f"The mock's state holds {self.state_bytes} of the {self.max_state_bytes} bytes "
