@@ -16,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,27 +50,34 @@ def cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def process(args: list[str], port: int) -> Iterator[int]:
-    """A server process, ready once its port answers (at most 20 s)."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", *args],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError(f"{args[:2]} did not listen on {port} within 20 s")
-        yield child.pid
-    finally:
-        child.terminate()
-        child.wait(timeout=15)
+    """A server process, ready once its port answers (at most 20 s); if it exits or never
+    listens, the error says so with the end of what it wrote."""
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", *args],
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while child.poll() is None and time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            else:
+                errors.seek(0)
+                said = errors.read()[-1500:].decode(errors="replace")
+                state = (
+                    f"exited with {child.returncode}" if child.poll() is not None else "is silent"
+                )
+                raise RuntimeError(f"{args[:2]} did not listen on {port}: it {state}:\n{said}")
+            yield child.pid
+        finally:
+            child.terminate()
+            child.wait(timeout=15)
 
 
 def timed(connection: http.client.HTTPConnection, method: str, path: str) -> float:
