@@ -8,7 +8,6 @@ import pytest
 
 from mock_server.contract.models import DeploymentPayload
 from mock_server.masking import MaskingPolicy
-from mock_server.state import overview
 from mock_server.state.overview import SHOWN_DEPLOYMENT_BYTES, deployment_view
 from mock_server.state.store import StoredDeployment
 from tests.conftest import MLFLOW_PAYLOAD
@@ -33,7 +32,7 @@ def test_a_large_deployment_is_summarised_without_being_parsed(
     def no_parsing(self: StoredDeployment) -> Any:
         raise AssertionError("a large deployment was parsed for the dashboard")
 
-    monkeypatch.setattr(overview.StoredDeployment, "to_api", no_parsing)
+    monkeypatch.setattr(StoredDeployment, "to_api", no_parsing)
     view = deployment_view(large, MaskingPolicy())
     assert view["registry_connector_class"] == MLFLOW_PAYLOAD["registry_connector_class"]
     assert view["server_proxy_class"] == MLFLOW_PAYLOAD["server_proxy_class"]
