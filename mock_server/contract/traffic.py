@@ -27,9 +27,9 @@ COLLECTION = "/api/deployment"
 _ITEM_PREFIX = COLLECTION + "/"
 _KEY = re.compile(DEPLOYMENT_KEY_PATTERN)
 BODY_CHECK_LIMIT = 1024 * 1024
-# An exchange shows (reports, journal, console) at most this much of each body.
-SHOWN_BODY_BYTES = 4096
 """Bodies longer than this are forwarded but not judged (the proxy keeps no more)."""
+SHOWN_BODY_BYTES = 4096
+"""An exchange shows (reports, journal, console) at most this much of each body."""
 
 
 @cache
